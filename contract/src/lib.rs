@@ -1,0 +1,276 @@
+//! The approval API contract.
+//!
+//! These are the JSON shapes a host exposes over Duende's `IBackchannelAuthenticationInteractionService`
+//! (or `ciba-idp` implements natively), and the only thing the approval SPA speaks. JSON is camelCase;
+//! every error is an RFC 9457 problem document. The types live here once so the SPA (wasm) and the
+//! server (native) cannot drift apart; the OpenAPI document is generated from them.
+
+use serde::{Deserialize, Serialize};
+
+/// Where the endpoints live, relative to the host's origin.
+pub const API_BASE: &str = "/api/ciba";
+/// State-changing calls must carry this header with the value [`CSRF_HEADER_VALUE`]: a cross-site form
+/// cannot set it, and a cross-site `fetch` that sets it needs a CORS preflight the server never grants.
+pub const CSRF_HEADER: &str = "X-CSRF";
+pub const CSRF_HEADER_VALUE: &str = "1";
+/// The longest device description a user may attach to a decision, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 100;
+/// Media type of every error body.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// `GET /api/ciba/session`: who the browser session belongs to.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    pub subject: String,
+    pub name: String,
+}
+
+/// The client application that started the request.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientInfo {
+    pub client_id: String,
+    pub client_name: String,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+}
+
+/// One scope the client asked for, as the consent screen shows it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScopeInfo {
+    pub value: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    /// Cannot be left out of a grant.
+    pub required: bool,
+    /// Deserves the user's attention (e.g. write access, offline access).
+    pub emphasize: bool,
+    /// API resources this scope belongs to; empty for identity scopes.
+    #[serde(default)]
+    pub resources: Vec<String>,
+}
+
+/// A pending backchannel login request (Duende's `BackchannelUserLoginRequest`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Request))]
+pub struct LoginRequest {
+    pub internal_id: String,
+    pub client: ClientInfo,
+    /// The text shown on the device that started the sign-in; the user compares the two.
+    pub binding_message: Option<String>,
+    #[serde(default)]
+    pub acr_values: Vec<String>,
+    pub tenant: Option<String>,
+    pub idp: Option<String>,
+    #[serde(default)]
+    pub resource_indicators: Vec<String>,
+    pub identity_scopes: Vec<ScopeInfo>,
+    pub api_scopes: Vec<ScopeInfo>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+impl LoginRequest {
+    /// Identity scopes first, then API scopes: the order the consent screen lists them.
+    pub fn scopes(&self) -> impl Iterator<Item = &ScopeInfo> {
+        self.identity_scopes.iter().chain(&self.api_scopes)
+    }
+
+    /// Checks a decision against this request, with the rules the server enforces (so the SPA can
+    /// explain a refusal before sending it).
+    pub fn check_completion(&self, completion: &CompleteRequest) -> Result<(), CompletionError> {
+        if let Some(description) = &completion.description
+            && description.chars().count() > DESCRIPTION_MAX_CHARS
+        {
+            return Err(CompletionError::DescriptionTooLong);
+        }
+        let granted = match completion.scopes_values_consented.as_deref() {
+            None | Some([]) => return Ok(()), // a denial needs no scopes
+            Some(granted) => granted,
+        };
+        if let Some(unknown) = granted.iter().find(|value| !self.scopes().any(|s| &s.value == *value)) {
+            return Err(CompletionError::NotRequested(unknown.clone()));
+        }
+        if let Some(missing) = self.scopes().find(|s| s.required && !granted.contains(&s.value)) {
+            return Err(CompletionError::RequiredMissing(missing.value.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// Why a decision does not fit its request. The server answers each with 400.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompletionError {
+    NotRequested(String),
+    RequiredMissing(String),
+    DescriptionTooLong,
+}
+
+impl std::fmt::Display for CompletionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotRequested(scope) => write!(f, "The scope '{scope}' was not requested."),
+            Self::RequiredMissing(scope) => write!(f, "The scope '{scope}' is required to approve."),
+            Self::DescriptionTooLong => {
+                write!(f, "The description is longer than {DESCRIPTION_MAX_CHARS} characters.")
+            }
+        }
+    }
+}
+
+/// `POST /api/ciba/complete`: Duende's `CompleteBackchannelLoginRequest`. A non-empty
+/// `scopesValuesConsented` grants exactly those scopes; `null` or `[]` denies.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompleteRequest {
+    pub internal_id: String,
+    pub scopes_values_consented: Option<Vec<String>>,
+    pub description: Option<String>,
+}
+
+impl CompleteRequest {
+    pub fn approve(internal_id: &str, scopes: Vec<String>, description: Option<String>) -> Self {
+        Self { internal_id: internal_id.to_owned(), scopes_values_consented: Some(scopes), description }
+    }
+
+    pub fn deny(internal_id: &str) -> Self {
+        Self { internal_id: internal_id.to_owned(), scopes_values_consented: None, description: None }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        match self.scopes_values_consented.as_deref() {
+            None | Some([]) => Outcome::Denied,
+            Some(_) => Outcome::Approved,
+        }
+    }
+}
+
+/// How a completed request was decided.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Outcome {
+    Approved,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+        }
+    }
+}
+
+/// An RFC 9457 problem document, the body of every error response.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    #[serde(rename = "type", default = "about_blank")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Only on 409: how the request was already decided, so a retry after a lost response counts as done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+fn about_blank() -> String {
+    "about:blank".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(value: &str, required: bool) -> ScopeInfo {
+        ScopeInfo {
+            value: value.into(),
+            display_name: value.into(),
+            description: None,
+            required,
+            emphasize: false,
+            resources: vec![],
+        }
+    }
+
+    fn request() -> LoginRequest {
+        LoginRequest {
+            internal_id: "r1".into(),
+            client: ClientInfo {
+                client_id: "c".into(),
+                client_name: "C".into(),
+                client_uri: None,
+                logo_uri: None,
+            },
+            binding_message: Some("X".into()),
+            acr_values: vec![],
+            tenant: None,
+            idp: None,
+            resource_indicators: vec![],
+            identity_scopes: vec![scope("openid", true), scope("profile", false)],
+            api_scopes: vec![scope("api1.read", false)],
+            created_at: "2026-01-01T00:00:00Z".into(),
+            expires_at: "2026-01-01T00:05:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn json_is_camel_case_as_documented() {
+        let json = serde_json::to_value(request()).unwrap();
+        assert_eq!(json["internalId"], "r1");
+        assert_eq!(json["client"]["clientName"], "C");
+        assert_eq!(json["identityScopes"][0]["displayName"], "openid");
+        assert!(json["client"]["logoUri"].is_null());
+        let problem = Problem {
+            problem_type: "about:blank".into(),
+            title: "Conflict".into(),
+            status: 409,
+            detail: None,
+            outcome: Some(Outcome::Denied),
+        };
+        assert_eq!(
+            serde_json::to_string(&problem).unwrap(),
+            r#"{"type":"about:blank","title":"Conflict","status":409,"outcome":"denied"}"#
+        );
+    }
+
+    #[test]
+    fn completion_rules() {
+        let r = request();
+        let grant = |scopes: &[&str]| {
+            CompleteRequest::approve("r1", scopes.iter().map(|s| s.to_string()).collect(), None)
+        };
+        assert_eq!(r.check_completion(&grant(&["openid", "api1.read"])), Ok(()));
+        assert_eq!(
+            r.check_completion(&grant(&["openid", "api9"])),
+            Err(CompletionError::NotRequested("api9".into()))
+        );
+        assert_eq!(
+            r.check_completion(&grant(&["profile"])),
+            Err(CompletionError::RequiredMissing("openid".into()))
+        );
+        assert_eq!(r.check_completion(&CompleteRequest::deny("r1")), Ok(()));
+        let mut long = grant(&["openid"]);
+        long.description = Some("é".repeat(DESCRIPTION_MAX_CHARS + 1));
+        assert_eq!(r.check_completion(&long), Err(CompletionError::DescriptionTooLong));
+        long.description = Some("é".repeat(DESCRIPTION_MAX_CHARS));
+        assert_eq!(r.check_completion(&long), Ok(()));
+        assert_eq!(grant(&[]).outcome(), Outcome::Denied);
+        assert_eq!(grant(&["openid"]).outcome(), Outcome::Approved);
+    }
+}

@@ -1,0 +1,192 @@
+//! Sign-in and sign-out: a plain server-rendered form, so it works before any script loads.
+
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::rejection::FormRejection;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::oauth::random_token;
+use crate::session::{AUTH_TIME_KEY, LOGIN_FORM_TOKEN_KEY, SUBJECT_KEY};
+
+/// Where a sign-in without (or with a refused) `ReturnUrl` lands.
+pub const DEFAULT_RETURN: &str = "/ciba/";
+
+/// Verified against when the username is unknown, so a wrong name costs as long as a wrong password.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Wv3ysuSdEh8d4QYBlCKsc6Ud9ZtfcIwKFIlpbgG9U6Y";
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(rename = "ReturnUrl")]
+    return_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(rename = "ReturnUrl", default)]
+    return_url: String,
+    #[serde(default)]
+    form_token: String,
+}
+
+/// Only a path on this site may be a `ReturnUrl`; anything else would make sign-in an open redirect.
+pub fn local_return_url(candidate: Option<&str>) -> &str {
+    match candidate {
+        Some(url)
+            if url.starts_with('/')
+                && !url.starts_with("//")
+                && !url.contains('\\')
+                && !url.chars().any(char::is_control) =>
+        {
+            url
+        }
+        _ => DEFAULT_RETURN,
+    }
+}
+
+pub async fn login_page(State(_): State<AppState>, session: Session, Query(query): Query<LoginQuery>) -> Response {
+    let return_url = local_return_url(query.return_url.as_deref()).to_owned();
+    match new_form_token(&session).await {
+        Ok(token) => render(StatusCode::OK, &return_url, "", &token, None),
+        Err(response) => response,
+    }
+}
+
+pub async fn login(State(state): State<AppState>, session: Session, Form(form): Form<LoginForm>) -> Response {
+    let return_url = local_return_url(Some(&form.return_url)).to_owned();
+    let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
+    let token_ok = expected.is_some_and(|t| bool::from(t.as_bytes().ct_eq(form.form_token.as_bytes())));
+    let user = state.config.user_by_username(form.username.trim());
+    let hash = user.map_or(DUMMY_HASH, |u| u.password_hash.as_str());
+    let password_ok = PasswordHash::new(hash)
+        .is_ok_and(|parsed| Argon2::default().verify_password(form.password.as_bytes(), &parsed).is_ok());
+
+    let error = match (token_ok, user, password_ok) {
+        (false, _, _) => "The sign-in form expired. Please sign in again.",
+        (true, Some(user), true) => {
+            // A fresh id on sign-in, so a session id planted before sign-in is worth nothing after.
+            let signed_in = async {
+                session.cycle_id().await?;
+                session.remove::<String>(LOGIN_FORM_TOKEN_KEY).await?;
+                session.insert(SUBJECT_KEY, &user.subject).await?;
+                session.insert(AUTH_TIME_KEY, crate::now()).await
+            };
+            return match signed_in.await {
+                Ok(()) => {
+                    tracing::info!(subject = %user.subject, "signed in");
+                    Redirect::to(&return_url).into_response()
+                }
+                Err(error) => session_failure(error),
+            };
+        }
+        _ => "The username or password is not correct.",
+    };
+    match new_form_token(&session).await {
+        Ok(token) => render(StatusCode::BAD_REQUEST, &return_url, &form.username, &token, Some(error)),
+        Err(response) => response,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    form_token: String,
+}
+
+/// Ends the session server-side. Cross-site requests are refused: the SPA sends `X-CSRF: 1`.
+pub async fn logout(
+    session: Session,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Response {
+    let has_csrf_header = headers.get(ciba_contract::CSRF_HEADER).is_some_and(|v| v == ciba_contract::CSRF_HEADER_VALUE);
+    let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
+    let has_form_token = match (form.ok(), expected) {
+        (Some(Form(form)), Some(expected)) => bool::from(expected.as_bytes().ct_eq(form.form_token.as_bytes())),
+        _ => false,
+    };
+    if !has_csrf_header && !has_form_token {
+        return (StatusCode::FORBIDDEN, "Sign-out needs the X-CSRF header.").into_response();
+    }
+    if let Err(error) = session.flush().await {
+        return session_failure(error);
+    }
+    Redirect::to("/Account/Login").into_response()
+}
+
+async fn new_form_token(session: &Session) -> Result<String, Response> {
+    let token = random_token();
+    session.insert(LOGIN_FORM_TOKEN_KEY, &token).await.map_err(session_failure)?;
+    Ok(token)
+}
+
+fn session_failure(error: tower_sessions::session::Error) -> Response {
+    tracing::error!("session store failed: {error}");
+    (StatusCode::INTERNAL_SERVER_ERROR, "The session could not be stored. Please try again.").into_response()
+}
+
+fn render(status: StatusCode, return_url: &str, username: &str, form_token: &str, error: Option<&str>) -> Response {
+    let page: Markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Sign in" }
+                link rel="stylesheet" href="/Account/login.css";
+            }
+            body {
+                main {
+                    h1 { "Sign in" }
+                    p { "Sign in to review the sign-in requests waiting for you." }
+                    form method="post" action="/Account/Login" novalidate {
+                        @if let Some(error) = error {
+                            p role="alert" id="login-error" class="error" { (error) }
+                        }
+                        input type="hidden" name="ReturnUrl" value=(return_url);
+                        input type="hidden" name="form_token" value=(form_token);
+                        label for="username" { "Username" }
+                        input id="username" name="username" type="text" autocomplete="username"
+                            required autofocus value=(username)
+                            aria-describedby=[error.map(|_| "login-error")];
+                        label for="password" { "Password" }
+                        input id="password" name="password" type="password" autocomplete="current-password" required;
+                        button type="submit" { "Sign in" }
+                    }
+                }
+            }
+        }
+    };
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(page.into_string())).into_response()
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("login.css"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_url_must_be_a_local_path() {
+        assert_eq!(local_return_url(Some("/ciba?id=1")), "/ciba?id=1");
+        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a\nb", ""] {
+            assert_eq!(local_return_url(Some(hostile)), DEFAULT_RETURN, "{hostile:?}");
+        }
+        assert_eq!(local_return_url(None), DEFAULT_RETURN);
+    }
+
+    #[test]
+    fn dummy_hash_is_a_valid_argon2_hash() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

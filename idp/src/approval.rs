@@ -1,0 +1,234 @@
+//! The approval API contract (`/api/ciba/…`): what the SPA speaks, and what a Duende host exposes over
+//! `IBackchannelAuthenticationInteractionService`. The OpenAPI document is derived from these handlers.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ciba_contract::{
+    ClientInfo, CompleteRequest, LoginRequest, Outcome, Problem, ScopeInfo, SessionInfo, CSRF_HEADER,
+    CSRF_HEADER_VALUE,
+};
+use sha2::{Digest, Sha256};
+use utoipa::OpenApi;
+
+use crate::AppState;
+use crate::config::Scope;
+use crate::db::{Decision, RequestRow};
+use crate::problem::ApiError;
+use crate::session::CurrentUser;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ciba-approval API",
+        version = "1.0.0",
+        description = "The JSON endpoints an identity provider exposes so the ciba-approval page can list, show \
+and complete CIBA login requests for the user of the browser session (cookie). Every error is an RFC 9457 \
+problem document; every response carries Cache-Control: no-store."
+    ),
+    paths(session, list_requests, get_request, complete)
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, pretty-printed as committed in `contract/openapi.json`.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes") + "\n"
+}
+
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+/// Who is signed in.
+#[utoipa::path(get, path = "/api/ciba/session", tag = "ciba",
+    responses(
+        (status = 200, description = "The signed-in user", body = SessionInfo),
+        (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn session(current: CurrentUser) -> Json<SessionInfo> {
+    Json(SessionInfo { subject: current.user.subject, name: current.user.name })
+}
+
+/// The current user's requests that are neither completed nor expired, newest first.
+#[utoipa::path(get, path = "/api/ciba/requests", tag = "ciba",
+    params(("If-None-Match" = Option<String>, Header, description = "The ETag of a previous answer")),
+    responses(
+        (status = 200, description = "Pending requests, newest first; carries an ETag", body = Vec<LoginRequest>),
+        (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+        (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rows = state.db.pending_for(&current.user.subject, crate::now()).await?;
+    let requests: Vec<LoginRequest> = rows.iter().map(|row| to_contract(&state, row)).collect();
+    let body = serde_json::to_vec(&requests).map_err(anyhow::Error::from)?;
+    let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
+    let etag_value = HeaderValue::from_str(&etag).map_err(anyhow::Error::from)?;
+    if if_none_match(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+    }
+    Ok((
+        [(header::ETAG, etag_value), (header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response())
+}
+
+/// One pending request of the current user.
+#[utoipa::path(get, path = "/api/ciba/requests/{internalId}", tag = "ciba",
+    params(("internalId" = String, Path, description = "The request's internal id")),
+    responses(
+        (status = 200, description = "The request", body = LoginRequest),
+        (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, another user's, expired or completed: one answer for all",
+            body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_request(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(internal_id): Path<String>,
+) -> Result<Json<LoginRequest>, ApiError> {
+    let row = state.db.request(&internal_id).await?;
+    match row {
+        Some(row) if is_pending_for(&row, &current) => Ok(Json(to_contract(&state, &row))),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// Approves (non-empty `scopesValuesConsented`) or denies (`null` or `[]`) a request.
+#[utoipa::path(post, path = "/api/ciba/complete", tag = "ciba",
+    params(("X-CSRF" = String, Header, description = "Must be 1")),
+    request_body = CompleteRequest,
+    responses(
+        (status = 204, description = "Decided"),
+        (status = 400, description = "Malformed body, a scope that was not requested, a required scope missing \
+from a grant, or a description over 100 characters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing X-CSRF header or a foreign Origin", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, another user's, expired or completed by someone else", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "This user already completed it; `outcome` says how", body = Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn complete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    headers: HeaderMap,
+    body: Result<Json<CompleteRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    check_csrf(&state, &headers)?;
+    let Json(mut completion) = body?;
+    completion.description = completion.description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+
+    let row = state.db.request(&completion.internal_id).await?;
+    let row = settled_or_pending(row, &current)?;
+    let request = to_contract(&state, &row);
+    request.check_completion(&completion).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+
+    let outcome = completion.outcome();
+    // Stored in the order the client asked, so the token's `scope` reads predictably.
+    let granted = completion.scopes_values_consented.as_deref().unwrap_or_default();
+    let granted_scopes =
+        request.scopes().filter(|s| granted.contains(&s.value)).map(|s| s.value.as_str()).collect::<Vec<_>>().join(" ");
+    let decision = Decision {
+        outcome: outcome.as_str(),
+        granted_scopes: (outcome == Outcome::Approved).then_some(granted_scopes.as_str()),
+        description: completion.description.as_deref(),
+        session_auth_time: current.auth_time,
+    };
+    if state.db.complete(&row.internal_id, &current.user.subject, crate::now(), &decision).await? {
+        tracing::info!(internal_id = %row.internal_id, outcome = outcome.as_str(), "login request completed");
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    // Lost a race with another tab or a retry: report what won.
+    let row = state.db.request(&row.internal_id).await?;
+    settled_or_pending(row, &current)?;
+    Err(ApiError::NotFound)
+}
+
+/// The row if it is still pending for this user; 409 if this user already decided it; 404 otherwise.
+fn settled_or_pending(row: Option<RequestRow>, current: &CurrentUser) -> Result<RequestRow, ApiError> {
+    let row = row.filter(|r| r.subject == current.user.subject).ok_or(ApiError::NotFound)?;
+    match row.outcome.as_deref() {
+        Some("approved") => Err(ApiError::AlreadyDecided(Outcome::Approved)),
+        Some(_) => Err(ApiError::AlreadyDecided(Outcome::Denied)),
+        None if row.is_expired(crate::now()) => Err(ApiError::NotFound),
+        None => Ok(row),
+    }
+}
+
+fn is_pending_for(row: &RequestRow, current: &CurrentUser) -> bool {
+    row.subject == current.user.subject && row.outcome.is_none() && !row.is_expired(crate::now())
+}
+
+/// A same-origin script can set `X-CSRF`; a cross-site form cannot, and a cross-site fetch that tries
+/// needs a CORS preflight we never grant. `Origin`, where sent, must be ours too.
+fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if headers.get(CSRF_HEADER).is_none_or(|v| v != CSRF_HEADER_VALUE) {
+        return Err(ApiError::Forbidden("The X-CSRF: 1 header is required."));
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let scheme = state.issuer.split("://").next().unwrap_or("http");
+    if origin == &*state.issuer || origin == format!("{scheme}://{host}") {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("Cross-origin requests are not allowed."))
+    }
+}
+
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A stored request as the contract shows it, with the client and scope descriptions from configuration.
+fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
+    let config = &state.config;
+    let client = config.client(&row.client_id);
+    let scope_info = |scope: &Scope| ScopeInfo {
+        value: scope.name.clone(),
+        display_name: scope.display_name.clone(),
+        description: scope.description.clone(),
+        required: scope.required,
+        emphasize: scope.emphasize,
+        resources: scope.resources.clone(),
+    };
+    let requested = || row.scopes.split(' ').filter(|s| !s.is_empty());
+    let words = |text: &str| text.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    LoginRequest {
+        internal_id: row.internal_id.clone(),
+        client: ClientInfo {
+            client_id: row.client_id.clone(),
+            client_name: client.map_or_else(|| row.client_id.clone(), |c| c.client_name.clone()),
+            client_uri: client.and_then(|c| c.client_uri.clone()),
+            logo_uri: client.and_then(|c| c.logo_uri.clone()),
+        },
+        binding_message: row.binding_message.clone(),
+        acr_values: words(&row.acr_values),
+        tenant: None,
+        idp: None,
+        resource_indicators: words(&row.resource_indicators),
+        identity_scopes: requested().filter_map(|s| config.identity_scope(s)).map(scope_info).collect(),
+        api_scopes: requested().filter_map(|s| config.api_scope(s)).map(scope_info).collect(),
+        created_at: crate::rfc3339(row.created_at),
+        expires_at: crate::rfc3339(row.expires_at),
+    }
+}

@@ -1,0 +1,113 @@
+//! `POST /connect/ciba`: a client asks us to authenticate a user who is somewhere else (CIBA Core §7).
+//!
+//! The request is validated in the order the spec lists its parameters, stored, and answered with the
+//! `auth_req_id` the client will poll with. The user learns of it through the deep link we log, which is
+//! what a notification would carry.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::db::NewRequest;
+use crate::oauth::{FormParams, OAuthError, authenticate_client, random_token};
+
+pub async fn backchannel_authentication(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, OAuthError> {
+    let params = FormParams::parse(&headers, &body)?;
+    let config = &state.config;
+    let client = authenticate_client(config, &headers, &params)?;
+    if !client.allow_ciba {
+        return Err(OAuthError::new("unauthorized_client", "This client may not use CIBA."));
+    }
+    if params.get("request").is_some() {
+        return Err(OAuthError::invalid_request("Signed authentication requests are not supported."));
+    }
+
+    let scope = params.require("scope")?;
+    let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if !scopes.contains(&"openid") {
+        return Err(OAuthError::invalid_request("The 'openid' scope is required."));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !client.allowed_scopes.iter().any(|a| a == *s)) {
+        return Err(OAuthError::new("invalid_scope", format!("The scope '{bad}' is not allowed.")));
+    }
+
+    let hints = ["login_hint", "id_token_hint", "login_hint_token"];
+    match hints.iter().filter(|h| params.get(h).is_some()).count() {
+        1 => {}
+        0 => return Err(OAuthError::invalid_request("One of login_hint, id_token_hint or login_hint_token is required.")),
+        _ => return Err(OAuthError::invalid_request("Only one hint may be given.")),
+    }
+    let login_hint = params
+        .get("login_hint")
+        .ok_or_else(|| OAuthError::invalid_request("Only login_hint is supported."))?;
+    let user = config
+        .user_by_username(login_hint)
+        .ok_or_else(|| OAuthError::new("unknown_user_id", "The login_hint does not identify a user."))?;
+
+    let binding_message = params.get("binding_message");
+    if let Some(message) = binding_message
+        && !config.binding_message.accepts(message)
+    {
+        return Err(OAuthError::new(
+            "invalid_binding_message",
+            format!(
+                "The binding message must be 1 to {} printable characters.",
+                config.binding_message.max_chars
+            ),
+        ));
+    }
+
+    let expires_in = match params.get("requested_expiry") {
+        None => client.default_expiry_secs,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|secs| (1..=client.max_expiry_secs).contains(secs))
+            .ok_or_else(|| {
+                OAuthError::invalid_request(format!(
+                    "requested_expiry must be a whole number of seconds from 1 to {}.",
+                    client.max_expiry_secs
+                ))
+            })?,
+    };
+    let acr_values = params.get("acr_values").unwrap_or("");
+
+    let now = crate::now();
+    let internal_id = uuid::Uuid::new_v4().simple().to_string();
+    let auth_req_id = random_token();
+    state
+        .db
+        .insert_request(&NewRequest {
+            internal_id: &internal_id,
+            auth_req_id: &auth_req_id,
+            client_id: &client.client_id,
+            subject: &user.subject,
+            scopes: &scopes.join(" "),
+            binding_message,
+            acr_values,
+            resource_indicators: &params.resources().join(" "),
+            created_at: now,
+            expires_at: now + i64::from(expires_in),
+            interval_secs: i64::from(config.poll_interval_secs),
+        })
+        .await?;
+    tracing::info!(
+        client = %client.client_id,
+        "login request created; notification link: {}/ciba?id={internal_id}",
+        state.issuer
+    );
+    tracing::debug!(binding_message = binding_message.unwrap_or(""), "login request binding message");
+
+    Ok(Json(json!({
+        "auth_req_id": auth_req_id,
+        "expires_in": expires_in,
+        "interval": config.poll_interval_secs,
+    })))
+}

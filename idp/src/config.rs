@@ -1,0 +1,235 @@
+//! The provider's configuration: users, clients and scopes, read from one TOML file.
+//!
+//! Everything a deployer would change lives here rather than in code, so the demo file doubles as
+//! documentation of what the provider knows.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Poll interval handed to clients, in seconds (raised per request on `slow_down`).
+    #[serde(default = "default_interval")]
+    pub poll_interval_secs: u32,
+    #[serde(default)]
+    pub binding_message: BindingMessagePolicy,
+    /// Lifetime of access tokens, in seconds.
+    #[serde(default = "default_token_lifetime")]
+    pub access_token_lifetime_secs: u32,
+    /// Lifetime of the browser session after the last request, in minutes.
+    #[serde(default = "default_session_idle")]
+    pub session_idle_minutes: u32,
+    pub users: Vec<User>,
+    pub clients: Vec<Client>,
+    pub identity_scopes: Vec<Scope>,
+    pub api_scopes: Vec<Scope>,
+}
+
+fn default_interval() -> u32 {
+    5
+}
+fn default_token_lifetime() -> u32 {
+    3600
+}
+fn default_session_idle() -> u32 {
+    60
+}
+
+/// What a client may put in `binding_message`: it is shown to the user on two devices, so it must be
+/// short and readable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingMessagePolicy {
+    #[serde(default = "default_binding_max")]
+    pub max_chars: usize,
+    /// `printable` refuses control characters (line breaks, tabs, escapes); `any` accepts all.
+    #[serde(default)]
+    pub characters: BindingCharacters,
+}
+
+impl Default for BindingMessagePolicy {
+    fn default() -> Self {
+        Self { max_chars: default_binding_max(), characters: BindingCharacters::default() }
+    }
+}
+
+fn default_binding_max() -> usize {
+    64
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingCharacters {
+    #[default]
+    Printable,
+    Any,
+}
+
+impl BindingMessagePolicy {
+    pub fn accepts(&self, message: &str) -> bool {
+        let length = message.chars().count();
+        let characters_ok = match self.characters {
+            BindingCharacters::Any => true,
+            BindingCharacters::Printable => !message.chars().any(char::is_control),
+        };
+        length > 0 && length <= self.max_chars && characters_ok
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The stable `sub` claim.
+    pub subject: String,
+    /// What the user types to sign in, and what clients send as `login_hint`.
+    pub username: String,
+    /// An Argon2 PHC string (`ciba-idp hash-password` makes one).
+    pub password_hash: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    pub client_id: String,
+    pub client_secret: String,
+    pub client_name: String,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub allowed_scopes: Vec<String>,
+    /// Whether the client may use the CIBA grant at all.
+    #[serde(default = "yes")]
+    pub allow_ciba: bool,
+    #[serde(default = "default_expiry")]
+    pub default_expiry_secs: u32,
+    #[serde(default = "max_expiry")]
+    pub max_expiry_secs: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_expiry() -> u32 {
+    300
+}
+fn max_expiry() -> u32 {
+    600
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub emphasize: bool,
+    #[serde(default)]
+    pub resources: Vec<String>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("invalid configuration in {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let config: Self = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let mut seen = HashMap::new();
+        for scope in self.identity_scopes.iter().chain(&self.api_scopes) {
+            if seen.insert(scope.name.as_str(), ()).is_some() {
+                bail!("scope '{}' is defined twice", scope.name);
+            }
+        }
+        if !self.identity_scopes.iter().any(|s| s.name == "openid") {
+            bail!("the identity scope 'openid' must be defined");
+        }
+        for client in &self.clients {
+            if let Some(unknown) = client.allowed_scopes.iter().find(|s| !seen.contains_key(s.as_str())) {
+                bail!("client '{}' allows the undefined scope '{unknown}'", client.client_id);
+            }
+            if client.default_expiry_secs == 0 || client.default_expiry_secs > client.max_expiry_secs {
+                bail!("client '{}': need 0 < default_expiry_secs <= max_expiry_secs", client.client_id);
+            }
+        }
+        if self.poll_interval_secs == 0 {
+            bail!("poll_interval_secs must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn user_by_username(&self, username: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.username == username)
+    }
+
+    pub fn user_by_subject(&self, subject: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.subject == subject)
+    }
+
+    pub fn client(&self, client_id: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    pub fn identity_scope(&self, name: &str) -> Option<&Scope> {
+        self.identity_scopes.iter().find(|s| s.name == name)
+    }
+
+    pub fn api_scope(&self, name: &str) -> Option<&Scope> {
+        self.api_scopes.iter().find(|s| s.name == name)
+    }
+
+    pub fn scope_names(&self) -> impl Iterator<Item = &str> {
+        self.identity_scopes.iter().chain(&self.api_scopes).map(|s| s.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_config_parses_and_has_documented_accounts() {
+        let config = Config::parse(include_str!("../ciba-idp.toml")).unwrap();
+        assert!(config.user_by_username("alice").is_some());
+        assert!(config.user_by_username("bob").is_some());
+        let demo = config.client("demo-client").unwrap();
+        assert_eq!(demo.client_secret, "demo-secret");
+        for scope in ["openid", "profile", "email", "api1.read", "api1.write", "offline_access"] {
+            assert!(demo.allowed_scopes.iter().any(|s| s == scope), "{scope}");
+        }
+        assert!(config.api_scope("offline_access").is_some());
+    }
+
+    #[test]
+    fn undefined_scope_is_a_clear_error() {
+        let text = include_str!("../ciba-idp.toml").replace("\"api1.write\", \"offline_access\"", "\"nope\"");
+        let error = Config::parse(&text).unwrap_err().to_string();
+        assert!(error.contains("undefined scope 'nope'"), "{error}");
+    }
+
+    #[test]
+    fn binding_message_policy() {
+        let policy = BindingMessagePolicy::default();
+        assert!(policy.accepts("Kasse 3: 4711"));
+        assert!(policy.accepts("🔑 مرحبا 確認"));
+        assert!(!policy.accepts(""));
+        assert!(!policy.accepts("line\nbreak"));
+        assert!(!policy.accepts(&"x".repeat(65)));
+        let any = BindingMessagePolicy { max_chars: 100, characters: BindingCharacters::Any };
+        assert!(any.accepts("line\nbreak"));
+    }
+}

@@ -1,0 +1,285 @@
+//! SQLite storage: login requests, issued tokens and the signing key.
+//!
+//! Every state change of a request is a single conditional `UPDATE`, so two concurrent decisions or
+//! two concurrent redemptions cannot both succeed: the database, not the handler, picks the winner.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+#[derive(Clone)]
+pub struct Db {
+    pool: SqlitePool,
+}
+
+/// A stored login request.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestRow {
+    pub internal_id: String,
+    pub auth_req_id: String,
+    pub client_id: String,
+    pub subject: String,
+    pub scopes: String,
+    pub binding_message: Option<String>,
+    pub acr_values: String,
+    pub resource_indicators: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub interval_secs: i64,
+    pub last_polled_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub granted_scopes: Option<String>,
+    pub description: Option<String>,
+    pub session_auth_time: Option<i64>,
+    pub redeemed_at: Option<i64>,
+}
+
+impl RequestRow {
+    pub fn is_expired(&self, now: i64) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// What `/connect/ciba` stores for a new request.
+pub struct NewRequest<'a> {
+    pub internal_id: &'a str,
+    pub auth_req_id: &'a str,
+    pub client_id: &'a str,
+    pub subject: &'a str,
+    pub scopes: &'a str,
+    pub binding_message: Option<&'a str>,
+    pub acr_values: &'a str,
+    pub resource_indicators: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub interval_secs: i64,
+}
+
+/// The user's decision, as stored.
+pub struct Decision<'a> {
+    pub outcome: &'a str,
+    pub granted_scopes: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub session_auth_time: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    pub kind: String,
+    pub client_id: String,
+    pub subject: String,
+    pub scopes: String,
+    pub auth_time: i64,
+    pub expires_at: Option<i64>,
+}
+
+pub struct NewToken<'a> {
+    pub token_hash: &'a str,
+    pub kind: &'a str,
+    pub client_id: &'a str,
+    pub subject: &'a str,
+    pub scopes: &'a str,
+    pub auth_time: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// How long an expired request is kept so a late poll still gets `expired_token` rather than
+/// `invalid_grant`.
+pub const EXPIRED_RETENTION_SECS: i64 = 600;
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, or a private in-memory one for `:memory:`,
+    /// and brings its schema up to date.
+    pub async fn open(path: &str) -> anyhow::Result<Self> {
+        let (options, pool) = if path == ":memory:" {
+            // Every connection to :memory: is a separate database, so hold exactly one, forever.
+            let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+            let pool = SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None);
+            (options, pool)
+        } else {
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal);
+            (options, SqlitePoolOptions::new().max_connections(8))
+        };
+        let options = options.busy_timeout(Duration::from_secs(5)).foreign_keys(true);
+        let pool = pool
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database '{path}'"))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .with_context(|| format!("cannot migrate the database '{path}'"))?;
+        Ok(Self { pool })
+    }
+
+    pub async fn signing_key(&self) -> sqlx::Result<Option<(String, String)>> {
+        sqlx::query_as("SELECT kid, private_pem FROM signing_keys ORDER BY created_at DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn insert_signing_key(&self, kid: &str, private_pem: &str, now: i64) -> sqlx::Result<()> {
+        sqlx::query("INSERT INTO signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)")
+            .bind(kid)
+            .bind(private_pem)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
+    pub async fn insert_request(&self, new: &NewRequest<'_>) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO login_requests (internal_id, auth_req_id, client_id, subject, scopes, \
+             binding_message, acr_values, resource_indicators, created_at, expires_at, interval_secs) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new.internal_id)
+        .bind(new.auth_req_id)
+        .bind(new.client_id)
+        .bind(new.subject)
+        .bind(new.scopes)
+        .bind(new.binding_message)
+        .bind(new.acr_values)
+        .bind(new.resource_indicators)
+        .bind(new.created_at)
+        .bind(new.expires_at)
+        .bind(new.interval_secs)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+    }
+
+    /// The subject's requests that still wait for a decision, newest first.
+    pub async fn pending_for(&self, subject: &str, now: i64) -> sqlx::Result<Vec<RequestRow>> {
+        sqlx::query_as(
+            "SELECT * FROM login_requests WHERE subject = ? AND outcome IS NULL AND expires_at > ? \
+             ORDER BY created_at DESC, rowid DESC",
+        )
+        .bind(subject)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    pub async fn request(&self, internal_id: &str) -> sqlx::Result<Option<RequestRow>> {
+        sqlx::query_as("SELECT * FROM login_requests WHERE internal_id = ?")
+            .bind(internal_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn request_by_auth_req_id(&self, auth_req_id: &str) -> sqlx::Result<Option<RequestRow>> {
+        sqlx::query_as("SELECT * FROM login_requests WHERE auth_req_id = ?")
+            .bind(auth_req_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Records the decision if, and only if, the request is still the subject's, pending and unexpired.
+    /// Returns whether this call was the one that decided it.
+    pub async fn complete(
+        &self,
+        internal_id: &str,
+        subject: &str,
+        now: i64,
+        decision: &Decision<'_>,
+    ) -> sqlx::Result<bool> {
+        let result = sqlx::query(
+            "UPDATE login_requests SET outcome = ?, granted_scopes = ?, description = ?, \
+             session_auth_time = ?, completed_at = ? \
+             WHERE internal_id = ? AND subject = ? AND outcome IS NULL AND expires_at > ?",
+        )
+        .bind(decision.outcome)
+        .bind(decision.granted_scopes)
+        .bind(decision.description)
+        .bind(decision.session_auth_time)
+        .bind(now)
+        .bind(internal_id)
+        .bind(subject)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn record_poll(&self, internal_id: &str, now: i64, interval_secs: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE login_requests SET last_polled_at = ?, interval_secs = ? WHERE internal_id = ?")
+            .bind(now)
+            .bind(interval_secs)
+            .bind(internal_id)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
+    /// Marks an approved request as exchanged for tokens; false when it already was.
+    pub async fn redeem(&self, internal_id: &str, now: i64) -> sqlx::Result<bool> {
+        let result = sqlx::query(
+            "UPDATE login_requests SET redeemed_at = ? \
+             WHERE internal_id = ? AND outcome = 'approved' AND redeemed_at IS NULL",
+        )
+        .bind(now)
+        .bind(internal_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn insert_token(&self, token: &NewToken<'_>) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, kind, client_id, subject, scopes, auth_time, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token.token_hash)
+        .bind(token.kind)
+        .bind(token.client_id)
+        .bind(token.subject)
+        .bind(token.scopes)
+        .bind(token.auth_time)
+        .bind(token.expires_at)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+    }
+
+    /// A token that is neither revoked nor expired.
+    pub async fn live_token(&self, token_hash: &str, now: i64) -> sqlx::Result<Option<TokenRow>> {
+        sqlx::query_as(
+            "SELECT kind, client_id, subject, scopes, auth_time, expires_at FROM tokens \
+             WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Revokes a refresh token as it is used (rotation); false when it was already used.
+    pub async fn revoke_token(&self, token_hash: &str, now: i64) -> sqlx::Result<bool> {
+        let result = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Deletes requests long expired and tokens past their lifetime.
+    pub async fn purge(&self, now: i64) -> sqlx::Result<u64> {
+        let requests = sqlx::query("DELETE FROM login_requests WHERE expires_at <= ?")
+            .bind(now - EXPIRED_RETENTION_SECS)
+            .execute(&self.pool)
+            .await?;
+        let tokens = sqlx::query("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(requests.rows_affected() + tokens.rows_affected())
+    }
+}

@@ -1,0 +1,149 @@
+//! ciba-idp: a small, real CIBA OpenID Provider (poll mode) that also hosts the approval SPA.
+//!
+//! A client starts a sign-in at `/connect/ciba`, the user decides on the approval page (which speaks the
+//! JSON contract in [`approval`]), and the client's poll of `/connect/token` then yields tokens or
+//! `access_denied`.
+
+pub mod account;
+pub mod approval;
+pub mod backchannel;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod discovery;
+pub mod keys;
+pub mod oauth;
+pub mod problem;
+pub mod session;
+pub mod token;
+pub mod userinfo;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::keys::SigningKey;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub keys: Arc<SigningKey>,
+    /// Our own origin, e.g. `http://127.0.0.1:8080`: the `iss` of tokens and the base of every link.
+    pub issuer: Arc<str>,
+}
+
+/// How to start a provider.
+pub struct Options {
+    pub config: Config,
+    pub db: String,
+    pub issuer: String,
+    /// The built SPA (Trunk's `dist/`), served at `/ciba/`.
+    pub dist: Option<PathBuf>,
+    pub demo: bool,
+}
+
+/// Opens storage, loads the key, seeds demo data, and returns the router ready to serve.
+pub async fn build(options: Options) -> anyhow::Result<Router> {
+    let db = Db::open(&options.db).await?;
+    let keys = SigningKey::load_or_create(&db, now()).await?;
+    let state = AppState {
+        config: Arc::new(options.config),
+        db,
+        keys: Arc::new(keys),
+        issuer: options.issuer.trim_end_matches('/').into(),
+    };
+    if options.demo {
+        demo::seed(&state).await?;
+    }
+    spawn_purger(state.db.clone());
+    Ok(router(state, options.dist))
+}
+
+pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
+    let no_store = SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let api = Router::new()
+        .route("/session", get(approval::session))
+        .route("/requests", get(approval::list_requests))
+        .route("/requests/{internal_id}", get(approval::get_request))
+        .route("/complete", post(approval::complete))
+        .route("/openapi.json", get(approval::openapi));
+    let protocol = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/.well-known/jwks", get(discovery::jwks))
+        .route("/connect/ciba", post(backchannel::backchannel_authentication))
+        .route("/connect/token", post(token::token))
+        .route("/connect/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .nest("/api/ciba", api)
+        .layer(no_store)
+        .layer(SetResponseHeaderLayer::overriding(header::PRAGMA, HeaderValue::from_static("no-cache")));
+
+    let sessions = SessionManagerLayer::new(MemoryStore::default())
+        .with_name(session::COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.issuer.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+            state.config.session_idle_minutes,
+        ))));
+
+    let mut app = Router::new()
+        .merge(protocol)
+        .route("/Account/Login", get(account::login_page).post(account::login))
+        .route("/Account/Logout", post(account::logout))
+        .route("/Account/login.css", get(account::stylesheet))
+        .route("/", get(|| async { Redirect::to("/ciba/") }));
+    if let Some(dist) = dist {
+        // Client-side routes (`/ciba/requests/…`) are not files: they all get the SPA's index.html.
+        let spa = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+        app = app.nest_service("/ciba", spa);
+    }
+    app.layer(sessions)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(state)
+}
+
+/// Deletes long-expired requests and tokens once a minute, so nothing stale is kept or shown.
+fn spawn_purger(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match db.purge(now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "purged expired rows"),
+                Err(error) => tracing::warn!("purge failed: {error}"),
+            }
+        }
+    });
+}
+
+/// Unix seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn rfc3339(unix_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,41 @@
+//! The browser session: who is signed in, since when, and the extractor that insists on it.
+//!
+//! The cookie only carries an id; everything else lives server-side, so signing out really ends the
+//! session and the SPA never handles a credential.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::config::User;
+use crate::problem::ApiError;
+
+pub const SUBJECT_KEY: &str = "subject";
+pub const AUTH_TIME_KEY: &str = "auth_time";
+pub const LOGIN_FORM_TOKEN_KEY: &str = "login_form_token";
+pub const COOKIE_NAME: &str = "ciba_session";
+
+/// The signed-in user of this request; a handler taking it answers 401 to everyone else.
+pub struct CurrentUser {
+    pub user: User,
+    pub auth_time: i64,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, message)| ApiError::Internal(anyhow::anyhow!(message)))?;
+        let subject: Option<String> = session.get(SUBJECT_KEY).await.map_err(anyhow::Error::from)?;
+        let auth_time: Option<i64> = session.get(AUTH_TIME_KEY).await.map_err(anyhow::Error::from)?;
+        // A user removed from the configuration loses their sessions with it.
+        let user = subject.and_then(|subject| state.config.user_by_subject(&subject).cloned());
+        match (user, auth_time) {
+            (Some(user), Some(auth_time)) => Ok(Self { user, auth_time }),
+            _ => Err(ApiError::Unauthorized),
+        }
+    }
+}
