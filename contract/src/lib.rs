@@ -97,10 +97,16 @@ impl LoginRequest {
             None | Some([]) => return Ok(()), // a denial needs no scopes
             Some(granted) => granted,
         };
-        if let Some(unknown) = granted.iter().find(|value| !self.scopes().any(|s| &s.value == *value)) {
+        if let Some(unknown) = granted
+            .iter()
+            .find(|value| !self.scopes().any(|s| &s.value == *value))
+        {
             return Err(CompletionError::NotRequested(unknown.clone()));
         }
-        if let Some(missing) = self.scopes().find(|s| s.required && !granted.contains(&s.value)) {
+        if let Some(missing) = self
+            .scopes()
+            .find(|s| s.required && !granted.contains(&s.value))
+        {
             return Err(CompletionError::RequiredMissing(missing.value.clone()));
         }
         Ok(())
@@ -119,9 +125,14 @@ impl std::fmt::Display for CompletionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::NotRequested(scope) => write!(f, "The scope '{scope}' was not requested."),
-            Self::RequiredMissing(scope) => write!(f, "The scope '{scope}' is required to approve."),
+            Self::RequiredMissing(scope) => {
+                write!(f, "The scope '{scope}' is required to approve.")
+            }
             Self::DescriptionTooLong => {
-                write!(f, "The description is longer than {DESCRIPTION_MAX_CHARS} characters.")
+                write!(
+                    f,
+                    "The description is longer than {DESCRIPTION_MAX_CHARS} characters."
+                )
             }
         }
     }
@@ -140,11 +151,19 @@ pub struct CompleteRequest {
 
 impl CompleteRequest {
     pub fn approve(internal_id: &str, scopes: Vec<String>, description: Option<String>) -> Self {
-        Self { internal_id: internal_id.to_owned(), scopes_values_consented: Some(scopes), description }
+        Self {
+            internal_id: internal_id.to_owned(),
+            scopes_values_consented: Some(scopes),
+            description,
+        }
     }
 
     pub fn deny(internal_id: &str) -> Self {
-        Self { internal_id: internal_id.to_owned(), scopes_values_consented: None, description: None }
+        Self {
+            internal_id: internal_id.to_owned(),
+            scopes_values_consented: None,
+            description: None,
+        }
     }
 
     pub fn outcome(&self) -> Outcome {
@@ -267,7 +286,10 @@ mod tests {
         assert_eq!(r.check_completion(&CompleteRequest::deny("r1")), Ok(()));
         let mut long = grant(&["openid"]);
         long.description = Some("é".repeat(DESCRIPTION_MAX_CHARS + 1));
-        assert_eq!(r.check_completion(&long), Err(CompletionError::DescriptionTooLong));
+        assert_eq!(
+            r.check_completion(&long),
+            Err(CompletionError::DescriptionTooLong)
+        );
         long.description = Some("é".repeat(DESCRIPTION_MAX_CHARS));
         assert_eq!(r.check_completion(&long), Ok(()));
         assert_eq!(grant(&[]).outcome(), Outcome::Denied);

@@ -2,9 +2,9 @@
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::extract::rejection::FormRejection;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
@@ -52,7 +52,11 @@ pub fn local_return_url(candidate: Option<&str>) -> &str {
     }
 }
 
-pub async fn login_page(State(_): State<AppState>, session: Session, Query(query): Query<LoginQuery>) -> Response {
+pub async fn login_page(
+    State(_): State<AppState>,
+    session: Session,
+    Query(query): Query<LoginQuery>,
+) -> Response {
     let return_url = local_return_url(query.return_url.as_deref()).to_owned();
     match new_form_token(&session).await {
         Ok(token) => render(StatusCode::OK, &return_url, "", &token, None),
@@ -60,14 +64,22 @@ pub async fn login_page(State(_): State<AppState>, session: Session, Query(query
     }
 }
 
-pub async fn login(State(state): State<AppState>, session: Session, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let return_url = local_return_url(Some(&form.return_url)).to_owned();
     let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
-    let token_ok = expected.is_some_and(|t| bool::from(t.as_bytes().ct_eq(form.form_token.as_bytes())));
+    let token_ok =
+        expected.is_some_and(|t| bool::from(t.as_bytes().ct_eq(form.form_token.as_bytes())));
     let user = state.config.user_by_username(form.username.trim());
     let hash = user.map_or(DUMMY_HASH, |u| u.password_hash.as_str());
-    let password_ok = PasswordHash::new(hash)
-        .is_ok_and(|parsed| Argon2::default().verify_password(form.password.as_bytes(), &parsed).is_ok());
+    let password_ok = PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(form.password.as_bytes(), &parsed)
+            .is_ok()
+    });
 
     let error = match (token_ok, user, password_ok) {
         (false, _, _) => "The sign-in form expired. Please sign in again.",
@@ -90,7 +102,13 @@ pub async fn login(State(state): State<AppState>, session: Session, Form(form): 
         _ => "The username or password is not correct.",
     };
     match new_form_token(&session).await {
-        Ok(token) => render(StatusCode::BAD_REQUEST, &return_url, &form.username, &token, Some(error)),
+        Ok(token) => render(
+            StatusCode::BAD_REQUEST,
+            &return_url,
+            &form.username,
+            &token,
+            Some(error),
+        ),
         Err(response) => response,
     }
 }
@@ -107,10 +125,14 @@ pub async fn logout(
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
-    let has_csrf_header = headers.get(ciba_contract::CSRF_HEADER).is_some_and(|v| v == ciba_contract::CSRF_HEADER_VALUE);
+    let has_csrf_header = headers
+        .get(ciba_contract::CSRF_HEADER)
+        .is_some_and(|v| v == ciba_contract::CSRF_HEADER_VALUE);
     let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
     let has_form_token = match (form.ok(), expected) {
-        (Some(Form(form)), Some(expected)) => bool::from(expected.as_bytes().ct_eq(form.form_token.as_bytes())),
+        (Some(Form(form)), Some(expected)) => {
+            bool::from(expected.as_bytes().ct_eq(form.form_token.as_bytes()))
+        }
         _ => false,
     };
     if !has_csrf_header && !has_form_token {
@@ -124,16 +146,29 @@ pub async fn logout(
 
 async fn new_form_token(session: &Session) -> Result<String, Response> {
     let token = random_token();
-    session.insert(LOGIN_FORM_TOKEN_KEY, &token).await.map_err(session_failure)?;
+    session
+        .insert(LOGIN_FORM_TOKEN_KEY, &token)
+        .await
+        .map_err(session_failure)?;
     Ok(token)
 }
 
 fn session_failure(error: tower_sessions::session::Error) -> Response {
     tracing::error!("session store failed: {error}");
-    (StatusCode::INTERNAL_SERVER_ERROR, "The session could not be stored. Please try again.").into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The session could not be stored. Please try again.",
+    )
+        .into_response()
 }
 
-fn render(status: StatusCode, return_url: &str, username: &str, form_token: &str, error: Option<&str>) -> Response {
+fn render(
+    status: StatusCode,
+    return_url: &str,
+    username: &str,
+    form_token: &str,
+    error: Option<&str>,
+) -> Response {
     let page: Markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -165,11 +200,19 @@ fn render(status: StatusCode, return_url: &str, username: &str, form_token: &str
             }
         }
     };
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(page.into_string())).into_response()
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(page.into_string()),
+    )
+        .into_response()
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("login.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("login.css"),
+    )
 }
 
 #[cfg(test)]
@@ -179,8 +222,19 @@ mod tests {
     #[test]
     fn return_url_must_be_a_local_path() {
         assert_eq!(local_return_url(Some("/ciba?id=1")), "/ciba?id=1");
-        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a\nb", ""] {
-            assert_eq!(local_return_url(Some(hostile)), DEFAULT_RETURN, "{hostile:?}");
+        for hostile in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/a\nb",
+            "",
+        ] {
+            assert_eq!(
+                local_return_url(Some(hostile)),
+                DEFAULT_RETURN,
+                "{hostile:?}"
+            );
         }
         assert_eq!(local_return_url(None), DEFAULT_RETURN);
     }

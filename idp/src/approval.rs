@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ciba_contract::{
-    ClientInfo, CompleteRequest, LoginRequest, Outcome, Problem, ScopeInfo, SessionInfo, CSRF_HEADER,
-    CSRF_HEADER_VALUE,
+    CSRF_HEADER, CSRF_HEADER_VALUE, ClientInfo, CompleteRequest, LoginRequest, Outcome, Problem,
+    ScopeInfo, SessionInfo,
 };
 use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
@@ -34,7 +34,10 @@ pub struct ApiDoc;
 
 /// The OpenAPI document, pretty-printed as committed in `contract/openapi.json`.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes") + "\n"
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+        + "\n"
 }
 
 pub async fn openapi() -> impl IntoResponse {
@@ -48,7 +51,10 @@ pub async fn openapi() -> impl IntoResponse {
         (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn session(current: CurrentUser) -> Json<SessionInfo> {
-    Json(SessionInfo { subject: current.user.subject, name: current.user.name })
+    Json(SessionInfo {
+        subject: current.user.subject,
+        name: current.user.name,
+    })
 }
 
 /// The current user's requests that are neither completed nor expired, newest first.
@@ -64,7 +70,10 @@ pub async fn list_requests(
     current: CurrentUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let rows = state.db.pending_for(&current.user.subject, crate::now()).await?;
+    let rows = state
+        .db
+        .pending_for(&current.user.subject, crate::now())
+        .await?;
     let requests: Vec<LoginRequest> = rows.iter().map(|row| to_contract(&state, row)).collect();
     let body = serde_json::to_vec(&requests).map_err(anyhow::Error::from)?;
     let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
@@ -73,7 +82,13 @@ pub async fn list_requests(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
     }
     Ok((
-        [(header::ETAG, etag_value), (header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [
+            (header::ETAG, etag_value),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
         body,
     )
         .into_response())
@@ -124,25 +139,46 @@ pub async fn complete(
 ) -> Result<StatusCode, ApiError> {
     check_csrf(&state, &headers)?;
     let Json(mut completion) = body?;
-    completion.description = completion.description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    completion.description = completion
+        .description
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty());
 
     let row = state.db.request(&completion.internal_id).await?;
     let row = settled_or_pending(row, &current)?;
     let request = to_contract(&state, &row);
-    request.check_completion(&completion).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    request
+        .check_completion(&completion)
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
 
     let outcome = completion.outcome();
     // Stored in the order the client asked, so the token's `scope` reads predictably.
-    let granted = completion.scopes_values_consented.as_deref().unwrap_or_default();
-    let granted_scopes =
-        request.scopes().filter(|s| granted.contains(&s.value)).map(|s| s.value.as_str()).collect::<Vec<_>>().join(" ");
+    let granted = completion
+        .scopes_values_consented
+        .as_deref()
+        .unwrap_or_default();
+    let granted_scopes = request
+        .scopes()
+        .filter(|s| granted.contains(&s.value))
+        .map(|s| s.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     let decision = Decision {
         outcome: outcome.as_str(),
         granted_scopes: (outcome == Outcome::Approved).then_some(granted_scopes.as_str()),
         description: completion.description.as_deref(),
         session_auth_time: current.auth_time,
     };
-    if state.db.complete(&row.internal_id, &current.user.subject, crate::now(), &decision).await? {
+    if state
+        .db
+        .complete(
+            &row.internal_id,
+            &current.user.subject,
+            crate::now(),
+            &decision,
+        )
+        .await?
+    {
         tracing::info!(internal_id = %row.internal_id, outcome = outcome.as_str(), "login request completed");
         return Ok(StatusCode::NO_CONTENT);
     }
@@ -153,8 +189,13 @@ pub async fn complete(
 }
 
 /// The row if it is still pending for this user; 409 if this user already decided it; 404 otherwise.
-fn settled_or_pending(row: Option<RequestRow>, current: &CurrentUser) -> Result<RequestRow, ApiError> {
-    let row = row.filter(|r| r.subject == current.user.subject).ok_or(ApiError::NotFound)?;
+fn settled_or_pending(
+    row: Option<RequestRow>,
+    current: &CurrentUser,
+) -> Result<RequestRow, ApiError> {
+    let row = row
+        .filter(|r| r.subject == current.user.subject)
+        .ok_or(ApiError::NotFound)?;
     match row.outcome.as_deref() {
         Some("approved") => Err(ApiError::AlreadyDecided(Outcome::Approved)),
         Some(_) => Err(ApiError::AlreadyDecided(Outcome::Denied)),
@@ -170,18 +211,26 @@ fn is_pending_for(row: &RequestRow, current: &CurrentUser) -> bool {
 /// A same-origin script can set `X-CSRF`; a cross-site form cannot, and a cross-site fetch that tries
 /// needs a CORS preflight we never grant. `Origin`, where sent, must be ours too.
 fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    if headers.get(CSRF_HEADER).is_none_or(|v| v != CSRF_HEADER_VALUE) {
+    if headers
+        .get(CSRF_HEADER)
+        .is_none_or(|v| v != CSRF_HEADER_VALUE)
+    {
         return Err(ApiError::Forbidden("The X-CSRF: 1 header is required."));
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let scheme = state.issuer.split("://").next().unwrap_or("http");
     if origin == &*state.issuer || origin == format!("{scheme}://{host}") {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("Cross-origin requests are not allowed."))
+        Err(ApiError::Forbidden(
+            "Cross-origin requests are not allowed.",
+        ))
     }
 }
 
@@ -212,7 +261,12 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
         resources: scope.resources.clone(),
     };
     let requested = || row.scopes.split(' ').filter(|s| !s.is_empty());
-    let words = |text: &str| text.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    let words = |text: &str| {
+        text.split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     LoginRequest {
         internal_id: row.internal_id.clone(),
         client: ClientInfo {
@@ -226,8 +280,14 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
         tenant: None,
         idp: None,
         resource_indicators: words(&row.resource_indicators),
-        identity_scopes: requested().filter_map(|s| config.identity_scope(s)).map(scope_info).collect(),
-        api_scopes: requested().filter_map(|s| config.api_scope(s)).map(scope_info).collect(),
+        identity_scopes: requested()
+            .filter_map(|s| config.identity_scope(s))
+            .map(scope_info)
+            .collect(),
+        api_scopes: requested()
+            .filter_map(|s| config.api_scope(s))
+            .map(scope_info)
+            .collect(),
         created_at: crate::rfc3339(row.created_at),
         expires_at: crate::rfc3339(row.expires_at),
     }

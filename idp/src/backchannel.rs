@@ -23,33 +23,53 @@ pub async fn backchannel_authentication(
     let config = &state.config;
     let client = authenticate_client(config, &headers, &params)?;
     if !client.allow_ciba {
-        return Err(OAuthError::new("unauthorized_client", "This client may not use CIBA."));
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "This client may not use CIBA.",
+        ));
     }
     if params.get("request").is_some() {
-        return Err(OAuthError::invalid_request("Signed authentication requests are not supported."));
+        return Err(OAuthError::invalid_request(
+            "Signed authentication requests are not supported.",
+        ));
     }
 
     let scope = params.require("scope")?;
     let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
     if !scopes.contains(&"openid") {
-        return Err(OAuthError::invalid_request("The 'openid' scope is required."));
+        return Err(OAuthError::invalid_request(
+            "The 'openid' scope is required.",
+        ));
     }
-    if let Some(bad) = scopes.iter().find(|s| !client.allowed_scopes.iter().any(|a| a == *s)) {
-        return Err(OAuthError::new("invalid_scope", format!("The scope '{bad}' is not allowed.")));
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| !client.allowed_scopes.iter().any(|a| a == *s))
+    {
+        return Err(OAuthError::new(
+            "invalid_scope",
+            format!("The scope '{bad}' is not allowed."),
+        ));
     }
 
     let hints = ["login_hint", "id_token_hint", "login_hint_token"];
     match hints.iter().filter(|h| params.get(h).is_some()).count() {
         1 => {}
-        0 => return Err(OAuthError::invalid_request("One of login_hint, id_token_hint or login_hint_token is required.")),
+        0 => {
+            return Err(OAuthError::invalid_request(
+                "One of login_hint, id_token_hint or login_hint_token is required.",
+            ));
+        }
         _ => return Err(OAuthError::invalid_request("Only one hint may be given.")),
     }
     let login_hint = params
         .get("login_hint")
         .ok_or_else(|| OAuthError::invalid_request("Only login_hint is supported."))?;
-    let user = config
-        .user_by_username(login_hint)
-        .ok_or_else(|| OAuthError::new("unknown_user_id", "The login_hint does not identify a user."))?;
+    let user = config.user_by_username(login_hint).ok_or_else(|| {
+        OAuthError::new(
+            "unknown_user_id",
+            "The login_hint does not identify a user.",
+        )
+    })?;
 
     let binding_message = params.get("binding_message");
     if let Some(message) = binding_message
@@ -103,7 +123,10 @@ pub async fn backchannel_authentication(
         "login request created; notification link: {}/ciba?id={internal_id}",
         state.issuer
     );
-    tracing::debug!(binding_message = binding_message.unwrap_or(""), "login request binding message");
+    tracing::debug!(
+        binding_message = binding_message.unwrap_or(""),
+        "login request binding message"
+    );
 
     Ok(Json(json!({
         "auth_req_id": auth_req_id,

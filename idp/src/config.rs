@@ -53,7 +53,10 @@ pub struct BindingMessagePolicy {
 
 impl Default for BindingMessagePolicy {
     fn default() -> Self {
-        Self { max_chars: default_binding_max(), characters: BindingCharacters::default() }
+        Self {
+            max_chars: default_binding_max(),
+            characters: BindingCharacters::default(),
+        }
     }
 }
 
@@ -159,11 +162,23 @@ impl Config {
             bail!("the identity scope 'openid' must be defined");
         }
         for client in &self.clients {
-            if let Some(unknown) = client.allowed_scopes.iter().find(|s| !seen.contains_key(s.as_str())) {
-                bail!("client '{}' allows the undefined scope '{unknown}'", client.client_id);
+            if let Some(unknown) = client
+                .allowed_scopes
+                .iter()
+                .find(|s| !seen.contains_key(s.as_str()))
+            {
+                bail!(
+                    "client '{}' allows the undefined scope '{unknown}'",
+                    client.client_id
+                );
             }
-            if client.default_expiry_secs == 0 || client.default_expiry_secs > client.max_expiry_secs {
-                bail!("client '{}': need 0 < default_expiry_secs <= max_expiry_secs", client.client_id);
+            if client.default_expiry_secs == 0
+                || client.default_expiry_secs > client.max_expiry_secs
+            {
+                bail!(
+                    "client '{}': need 0 < default_expiry_secs <= max_expiry_secs",
+                    client.client_id
+                );
             }
         }
         if self.poll_interval_secs == 0 {
@@ -193,7 +208,10 @@ impl Config {
     }
 
     pub fn scope_names(&self) -> impl Iterator<Item = &str> {
-        self.identity_scopes.iter().chain(&self.api_scopes).map(|s| s.name.as_str())
+        self.identity_scopes
+            .iter()
+            .chain(&self.api_scopes)
+            .map(|s| s.name.as_str())
     }
 }
 
@@ -208,7 +226,14 @@ mod tests {
         assert!(config.user_by_username("bob").is_some());
         let demo = config.client("demo-client").unwrap();
         assert_eq!(demo.client_secret, "demo-secret");
-        for scope in ["openid", "profile", "email", "api1.read", "api1.write", "offline_access"] {
+        for scope in [
+            "openid",
+            "profile",
+            "email",
+            "api1.read",
+            "api1.write",
+            "offline_access",
+        ] {
             assert!(demo.allowed_scopes.iter().any(|s| s == scope), "{scope}");
         }
         assert!(config.api_scope("offline_access").is_some());
@@ -216,7 +241,8 @@ mod tests {
 
     #[test]
     fn undefined_scope_is_a_clear_error() {
-        let text = include_str!("../ciba-idp.toml").replace("\"api1.write\", \"offline_access\"", "\"nope\"");
+        let text = include_str!("../ciba-idp.toml")
+            .replace("\"api1.write\", \"offline_access\"", "\"nope\"");
         let error = Config::parse(&text).unwrap_err().to_string();
         assert!(error.contains("undefined scope 'nope'"), "{error}");
     }
@@ -229,7 +255,10 @@ mod tests {
         assert!(!policy.accepts(""));
         assert!(!policy.accepts("line\nbreak"));
         assert!(!policy.accepts(&"x".repeat(65)));
-        let any = BindingMessagePolicy { max_chars: 100, characters: BindingCharacters::Any };
+        let any = BindingMessagePolicy {
+            max_chars: 100,
+            characters: BindingCharacters::Any,
+        };
         assert!(any.accepts("line\nbreak"));
     }
 }

@@ -96,7 +96,10 @@ impl Db {
         let (options, pool) = if path == ":memory:" {
             // Every connection to :memory: is a separate database, so hold exactly one, forever.
             let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
-            let pool = SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
             (options, pool)
         } else {
             let options = SqliteConnectOptions::new()
@@ -105,7 +108,9 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal);
             (options, SqlitePoolOptions::new().max_connections(8))
         };
-        let options = options.busy_timeout(Duration::from_secs(5)).foreign_keys(true);
+        let options = options
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
         let pool = pool
             .connect_with(options)
             .await
@@ -123,7 +128,12 @@ impl Db {
             .await
     }
 
-    pub async fn insert_signing_key(&self, kid: &str, private_pem: &str, now: i64) -> sqlx::Result<()> {
+    pub async fn insert_signing_key(
+        &self,
+        kid: &str,
+        private_pem: &str,
+        now: i64,
+    ) -> sqlx::Result<()> {
         sqlx::query("INSERT INTO signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)")
             .bind(kid)
             .bind(private_pem)
@@ -174,7 +184,10 @@ impl Db {
             .await
     }
 
-    pub async fn request_by_auth_req_id(&self, auth_req_id: &str) -> sqlx::Result<Option<RequestRow>> {
+    pub async fn request_by_auth_req_id(
+        &self,
+        auth_req_id: &str,
+    ) -> sqlx::Result<Option<RequestRow>> {
         sqlx::query_as("SELECT * FROM login_requests WHERE auth_req_id = ?")
             .bind(auth_req_id)
             .fetch_optional(&self.pool)
@@ -208,14 +221,21 @@ impl Db {
         Ok(result.rows_affected() == 1)
     }
 
-    pub async fn record_poll(&self, internal_id: &str, now: i64, interval_secs: i64) -> sqlx::Result<()> {
-        sqlx::query("UPDATE login_requests SET last_polled_at = ?, interval_secs = ? WHERE internal_id = ?")
-            .bind(now)
-            .bind(interval_secs)
-            .bind(internal_id)
-            .execute(&self.pool)
-            .await
-            .map(drop)
+    pub async fn record_poll(
+        &self,
+        internal_id: &str,
+        now: i64,
+        interval_secs: i64,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE login_requests SET last_polled_at = ?, interval_secs = ? WHERE internal_id = ?",
+        )
+        .bind(now)
+        .bind(interval_secs)
+        .bind(internal_id)
+        .execute(&self.pool)
+        .await
+        .map(drop)
     }
 
     /// Marks an approved request as exchanged for tokens; false when it already was.
@@ -262,11 +282,13 @@ impl Db {
 
     /// Revokes a refresh token as it is used (rotation); false when it was already used.
     pub async fn revoke_token(&self, token_hash: &str, now: i64) -> sqlx::Result<bool> {
-        let result = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL")
-            .bind(now)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+        let result = sqlx::query(
+            "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -276,10 +298,11 @@ impl Db {
             .bind(now - EXPIRED_RETENTION_SECS)
             .execute(&self.pool)
             .await?;
-        let tokens = sqlx::query("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        let tokens =
+            sqlx::query("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?")
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
         Ok(requests.rows_affected() + tokens.rows_affected())
     }
 }

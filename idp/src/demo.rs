@@ -5,8 +5,16 @@ use crate::db::NewRequest;
 use crate::oauth::random_token;
 
 const DEMO_REQUESTS: [(&str, &str, &str); 2] = [
-    ("callcentre", "openid profile email api1.read", "Caller ref. 4711"),
-    ("pos-terminal", "openid profile api1.read api1.write offline_access", "Till 3: 25.90 EUR"),
+    (
+        "callcentre",
+        "openid profile email api1.read",
+        "Caller ref. 4711",
+    ),
+    (
+        "pos-terminal",
+        "openid profile api1.read api1.write offline_access",
+        "Till 3: 25.90 EUR",
+    ),
 ];
 
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
@@ -36,7 +44,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
                 interval_secs: i64::from(state.config.poll_interval_secs),
             })
             .await?;
-        tracing::info!("demo login request for alice: {}/ciba?id={internal_id}", state.issuer);
+        tracing::info!(
+            "demo login request for alice: {}/ciba?id={internal_id}",
+            state.issuer
+        );
     }
     Ok(())
 }

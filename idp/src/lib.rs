@@ -73,7 +73,10 @@ pub async fn build(options: Options) -> anyhow::Result<Router> {
 }
 
 pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
-    let no_store = SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let no_store = SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     let api = Router::new()
         .route("/session", get(approval::session))
         .route("/requests", get(approval::list_requests))
@@ -81,14 +84,26 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         .route("/complete", post(approval::complete))
         .route("/openapi.json", get(approval::openapi));
     let protocol = Router::new()
-        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
         .route("/.well-known/jwks", get(discovery::jwks))
-        .route("/connect/ciba", post(backchannel::backchannel_authentication))
+        .route(
+            "/connect/ciba",
+            post(backchannel::backchannel_authentication),
+        )
         .route("/connect/token", post(token::token))
-        .route("/connect/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route(
+            "/connect/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
         .nest("/api/ciba", api)
         .layer(no_store)
-        .layer(SetResponseHeaderLayer::overriding(header::PRAGMA, HeaderValue::from_static("no-cache")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::PRAGMA,
+            HeaderValue::from_static("no-cache"),
+        ));
 
     let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_name(session::COOKIE_NAME)
@@ -101,7 +116,10 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
 
     let mut app = Router::new()
         .merge(protocol)
-        .route("/Account/Login", get(account::login_page).post(account::login))
+        .route(
+            "/Account/Login",
+            get(account::login_page).post(account::login),
+        )
         .route("/Account/Logout", post(account::logout))
         .route("/Account/login.css", get(account::stylesheet))
         .route("/", get(|| async { Redirect::to("/ciba/") }));

@@ -80,11 +80,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 #[tokio::main]
 async fn serve(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&cli.config)?;
-    let issuer = cli.issuer.unwrap_or_else(|| format!("http://{}", cli.listen));
+    let issuer = cli
+        .issuer
+        .unwrap_or_else(|| format!("http://{}", cli.listen));
     if let Some(dist) = &cli.dist
         && !dist.join("index.html").is_file()
     {
-        anyhow::bail!("--dist {} has no index.html (build the SPA first: trunk build --release)", dist.display());
+        anyhow::bail!(
+            "--dist {} has no index.html (build the SPA first: trunk build --release)",
+            dist.display()
+        );
     }
     let app = ciba_idp::build(ciba_idp::Options {
         config,
@@ -98,7 +103,9 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
     tracing::info!("ciba-idp listening on {issuer} (approval page: {issuer}/ciba/)");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 

@@ -28,7 +28,11 @@ impl OAuthError {
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        Self { status, error, description: description.into() }
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -62,9 +66,10 @@ impl IntoResponse for OAuthError {
         )
             .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ciba-idp\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"ciba-idp\""),
+            );
         }
         response
     }
@@ -79,7 +84,10 @@ pub struct FormParams {
 
 impl FormParams {
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !content_type.starts_with("application/x-www-form-urlencoded") {
             return Err(OAuthError::invalid_request(
                 "The body must be application/x-www-form-urlencoded.",
@@ -90,8 +98,13 @@ impl FormParams {
         for (name, value) in form_urlencoded::parse(body) {
             if name == "resource" {
                 resources.push(value.into_owned());
-            } else if single.insert(name.to_string(), value.into_owned()).is_some() {
-                return Err(OAuthError::invalid_request(format!("The parameter '{name}' is repeated.")));
+            } else if single
+                .insert(name.to_string(), value.into_owned())
+                .is_some()
+            {
+                return Err(OAuthError::invalid_request(format!(
+                    "The parameter '{name}' is repeated."
+                )));
             }
         }
         Ok(Self { single, resources })
@@ -99,12 +112,16 @@ impl FormParams {
 
     /// A parameter, with an empty value counted as absent (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.single.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.single
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("The parameter '{name}' is missing.")))
+        self.get(name).ok_or_else(|| {
+            OAuthError::invalid_request(format!("The parameter '{name}' is missing."))
+        })
     }
 
     pub fn resources(&self) -> &[String] {
@@ -124,16 +141,23 @@ pub fn authenticate_client<'c>(
         .and_then(|v| v.strip_prefix("Basic "));
     let (client_id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
         (Some(_), _, Some(_)) => {
-            return Err(OAuthError::invalid_request("Use one client authentication method, not two."));
+            return Err(OAuthError::invalid_request(
+                "Use one client authentication method, not two.",
+            ));
         }
         (Some(encoded), _, None) => decode_basic(encoded)
             .ok_or_else(|| OAuthError::new("invalid_client", "Malformed Basic credentials."))?,
         (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
-        _ => return Err(OAuthError::new("invalid_client", "Client authentication is required.")),
+        _ => {
+            return Err(OAuthError::new(
+                "invalid_client",
+                "Client authentication is required.",
+            ));
+        }
     };
-    let client = config.client(&client_id).filter(|client| {
-        bool::from(client.client_secret.as_bytes().ct_eq(secret.as_bytes()))
-    });
+    let client = config
+        .client(&client_id)
+        .filter(|client| bool::from(client.client_secret.as_bytes().ct_eq(secret.as_bytes())));
     client.ok_or_else(|| OAuthError::new("invalid_client", "Client authentication failed."))
 }
 
@@ -141,7 +165,11 @@ pub fn authenticate_client<'c>(
 fn decode_basic(encoded: &str) -> Option<(String, String)> {
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let unescape = |s: &str| {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
     Some((unescape(id)?, unescape(secret)?))
 }
 

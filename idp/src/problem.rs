@@ -11,7 +11,9 @@ pub enum ApiError {
     #[error("Sign in to continue.")]
     Unauthorized,
     /// The same answer for unknown, someone else's, expired and decided: the caller learns nothing.
-    #[error("This request was not found. It may have expired, been decided already, or belong to someone else.")]
+    #[error(
+        "This request was not found. It may have expired, been decided already, or belong to someone else."
+    )]
     NotFound,
     #[error("{0}")]
     Forbidden(&'static str),
@@ -65,9 +67,10 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(problem)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
         response
     }
 }

@@ -25,12 +25,21 @@ pub struct CurrentUser {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, message)| ApiError::Internal(anyhow::anyhow!(message)))?;
-        let subject: Option<String> = session.get(SUBJECT_KEY).await.map_err(anyhow::Error::from)?;
-        let auth_time: Option<i64> = session.get(AUTH_TIME_KEY).await.map_err(anyhow::Error::from)?;
+        let subject: Option<String> = session
+            .get(SUBJECT_KEY)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let auth_time: Option<i64> = session
+            .get(AUTH_TIME_KEY)
+            .await
+            .map_err(anyhow::Error::from)?;
         // A user removed from the configuration loses their sessions with it.
         let user = subject.and_then(|subject| state.config.user_by_subject(&subject).cloned());
         match (user, auth_time) {

@@ -27,13 +27,23 @@ pub async fn token(
     match params.require("grant_type")? {
         CIBA_GRANT => ciba_grant(&state, client, &params).await,
         "refresh_token" => refresh_grant(&state, client, &params).await,
-        _ => Err(OAuthError::new("unsupported_grant_type", "This grant type is not supported.")),
+        _ => Err(OAuthError::new(
+            "unsupported_grant_type",
+            "This grant type is not supported.",
+        )),
     }
 }
 
-async fn ciba_grant(state: &AppState, client: &Client, params: &FormParams) -> Result<Json<Value>, OAuthError> {
+async fn ciba_grant(
+    state: &AppState,
+    client: &Client,
+    params: &FormParams,
+) -> Result<Json<Value>, OAuthError> {
     if !client.allow_ciba {
-        return Err(OAuthError::new("unauthorized_client", "This client may not use CIBA."));
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "This client may not use CIBA.",
+        ));
     }
     let auth_req_id = params.require("auth_req_id")?;
     let request = state
@@ -44,24 +54,44 @@ async fn ciba_grant(state: &AppState, client: &Client, params: &FormParams) -> R
         .filter(|r| r.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("The auth_req_id is unknown."))?;
     if request.redeemed_at.is_some() {
-        return Err(OAuthError::invalid_grant("The auth_req_id was already used."));
+        return Err(OAuthError::invalid_grant(
+            "The auth_req_id was already used.",
+        ));
     }
     let now = crate::now();
     match request.outcome.as_deref() {
-        Some("denied") => Err(OAuthError::new("access_denied", "The user denied the request.")),
-        _ if request.is_expired(now) => Err(OAuthError::new("expired_token", "The auth_req_id has expired.")),
+        Some("denied") => Err(OAuthError::new(
+            "access_denied",
+            "The user denied the request.",
+        )),
+        _ if request.is_expired(now) => Err(OAuthError::new(
+            "expired_token",
+            "The auth_req_id has expired.",
+        )),
         Some(_) => issue_for_approved(state, client, &request, now).await,
         None => Err(pending(state, &request, now).await?),
     }
 }
 
 /// The answer while the user has not decided: `slow_down` when polled faster than the interval.
-async fn pending(state: &AppState, request: &RequestRow, now: i64) -> Result<OAuthError, OAuthError> {
-    let too_fast = request.last_polled_at.is_some_and(|last| now - last < request.interval_secs);
+async fn pending(
+    state: &AppState,
+    request: &RequestRow,
+    now: i64,
+) -> Result<OAuthError, OAuthError> {
+    let too_fast = request
+        .last_polled_at
+        .is_some_and(|last| now - last < request.interval_secs);
     let interval = request.interval_secs + if too_fast { SLOW_DOWN_STEP_SECS } else { 0 };
-    state.db.record_poll(&request.internal_id, now, interval).await?;
+    state
+        .db
+        .record_poll(&request.internal_id, now, interval)
+        .await?;
     Ok(if too_fast {
-        OAuthError::new("slow_down", format!("Poll at most every {interval} seconds."))
+        OAuthError::new(
+            "slow_down",
+            format!("Poll at most every {interval} seconds."),
+        )
     } else {
         OAuthError::new("authorization_pending", "The user has not decided yet.")
     })
@@ -74,16 +104,30 @@ async fn issue_for_approved(
     now: i64,
 ) -> Result<Json<Value>, OAuthError> {
     if !state.db.redeem(&request.internal_id, now).await? {
-        return Err(OAuthError::invalid_grant("The auth_req_id was already used."));
+        return Err(OAuthError::invalid_grant(
+            "The auth_req_id was already used.",
+        ));
     }
     let scopes = request.granted_scopes.clone().unwrap_or_default();
     let auth_time = request.session_auth_time.unwrap_or(now);
-    let mut response = issue_tokens(state, client, &request.subject, &scopes, auth_time, now).await?;
-    response["id_token"] = json!(id_token(state, client, &request.subject, &scopes, auth_time, now)?);
+    let mut response =
+        issue_tokens(state, client, &request.subject, &scopes, auth_time, now).await?;
+    response["id_token"] = json!(id_token(
+        state,
+        client,
+        &request.subject,
+        &scopes,
+        auth_time,
+        now
+    )?);
     Ok(Json(response))
 }
 
-async fn refresh_grant(state: &AppState, client: &Client, params: &FormParams) -> Result<Json<Value>, OAuthError> {
+async fn refresh_grant(
+    state: &AppState,
+    client: &Client,
+    params: &FormParams,
+) -> Result<Json<Value>, OAuthError> {
     let presented = token_hash(params.require("refresh_token")?);
     let now = crate::now();
     let stored = state
@@ -96,7 +140,15 @@ async fn refresh_grant(state: &AppState, client: &Client, params: &FormParams) -
     if !state.db.revoke_token(&presented, now).await? {
         return Err(OAuthError::invalid_grant("The refresh token is invalid."));
     }
-    let response = issue_tokens(state, client, &stored.subject, &stored.scopes, stored.auth_time, now).await?;
+    let response = issue_tokens(
+        state,
+        client,
+        &stored.subject,
+        &stored.scopes,
+        stored.auth_time,
+        now,
+    )
+    .await?;
     Ok(Json(response))
 }
 
@@ -121,7 +173,10 @@ async fn issue_tokens(
         expires_at,
     };
     let access_hash = token_hash(&access_token);
-    state.db.insert_token(&token(&access_hash, "access", Some(now + lifetime))).await?;
+    state
+        .db
+        .insert_token(&token(&access_hash, "access", Some(now + lifetime)))
+        .await?;
     let mut response = json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -131,7 +186,10 @@ async fn issue_tokens(
     if scopes.split(' ').any(|s| s == "offline_access") {
         let refresh_token = random_token();
         let refresh_hash = token_hash(&refresh_token);
-        state.db.insert_token(&token(&refresh_hash, "refresh", None)).await?;
+        state
+            .db
+            .insert_token(&token(&refresh_hash, "refresh", None))
+            .await?;
         response["refresh_token"] = json!(refresh_token);
     }
     Ok(response)
@@ -169,7 +227,9 @@ fn id_token(
         iat: now,
         auth_time,
         name: user.filter(|_| granted("profile")).map(|u| u.name.as_str()),
-        email: user.filter(|_| granted("email")).and_then(|u| u.email.as_deref()),
+        email: user
+            .filter(|_| granted("email"))
+            .and_then(|u| u.email.as_deref()),
     };
     Ok(state.keys.sign(&claims)?)
 }

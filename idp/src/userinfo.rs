@@ -17,7 +17,11 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
     let Some(bearer) = bearer else {
         return unauthorized("Bearer realm=\"ciba-idp\"");
     };
-    let token = match state.db.live_token(&token_hash(bearer.trim()), crate::now()).await {
+    let token = match state
+        .db
+        .live_token(&token_hash(bearer.trim()), crate::now())
+        .await
+    {
         Ok(Some(token)) if token.kind == "access" => token,
         Ok(_) => return unauthorized("Bearer error=\"invalid_token\""),
         Err(error) => {
@@ -31,7 +35,9 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         if granted("profile") {
             claims["name"] = Value::from(user.name.as_str());
         }
-        if granted("email") && let Some(email) = &user.email {
+        if granted("email")
+            && let Some(email) = &user.email
+        {
             claims["email"] = Value::from(email.as_str());
         }
     }
@@ -40,6 +46,9 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
 
 fn unauthorized(challenge: &'static str) -> Response {
     let mut response = StatusCode::UNAUTHORIZED.into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
     response
 }

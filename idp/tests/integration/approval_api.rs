@@ -1,0 +1,476 @@
+//! The approval API contract as the SPA (and an attacker) would call it, plus sign-in and sign-out.
+
+use std::sync::Arc;
+
+use reqwest::cookie::CookieStore;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Idp, assert_problem, form_token};
+
+#[tokio::test]
+async fn every_endpoint_needs_a_session() {
+    let idp = Idp::start().await;
+    let anonymous = idp.anonymous_browser();
+    for path in [
+        "/api/ciba/session",
+        "/api/ciba/requests",
+        "/api/ciba/requests/abc",
+    ] {
+        assert_problem(
+            anonymous.get(idp.url(path)).send().await.unwrap(),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let complete = idp
+        .complete(
+            &anonymous,
+            json!({"internalId": "abc", "scopesValuesConsented": null}),
+        )
+        .await;
+    assert_problem(complete, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn session_names_the_signed_in_user() {
+    let idp = Idp::start().await;
+    let alice = idp.browser("alice").await;
+    let session: Value = alice
+        .get(idp.url("/api/ciba/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session, json!({"subject": "818727", "name": "Alice Smith"}));
+}
+
+#[tokio::test]
+async fn list_is_per_user_newest_first_with_etag() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid profile", "first").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    idp.start_request("alice", "openid api1.read offline_access", "second")
+        .await;
+    idp.start_request("bob", "openid", "bob's").await;
+
+    let alice = idp.browser("alice").await;
+    let response = alice
+        .get(idp.url("/api/ciba/requests"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let list: Value = response.json().await.unwrap();
+    let messages: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["bindingMessage"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["second", "first"]);
+    let newest = &list[0];
+    assert_eq!(newest["client"]["clientName"], "Demo Client");
+    assert_eq!(newest["identityScopes"][0]["value"], "openid");
+    assert_eq!(newest["identityScopes"][0]["required"], true);
+    let api_scopes: Vec<&str> = newest["apiScopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        api_scopes,
+        ["api1.read", "offline_access"],
+        "offline_access is listed among API scopes"
+    );
+    assert_eq!(newest["apiScopes"][0]["resources"], json!(["api1"]));
+
+    let unchanged = alice
+        .get(idp.url("/api/ciba/requests"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert!(unchanged.bytes().await.unwrap().is_empty());
+    idp.start_request("alice", "openid", "third").await;
+    let changed = alice
+        .get(idp.url("/api/ciba/requests"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+
+    let bob = idp.browser("bob").await;
+    let bobs: Value = bob
+        .get(idp.url("/api/ciba/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bobs.as_array().unwrap().len(), 1);
+    assert_eq!(bobs[0]["bindingMessage"], "bob's");
+}
+
+/// Unknown, someone else's, expired and decided all get the very same answer.
+#[tokio::test]
+async fn one_404_for_unknown_foreign_expired_and_decided() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid", "decided").await;
+    let alice = idp.browser("alice").await;
+    let decided = idp.only_pending_id(&alice).await;
+    let deny = json!({"internalId": decided, "scopesValuesConsented": []});
+    assert_eq!(
+        idp.complete(&alice, deny).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    idp.backchannel(&[
+        ("scope", "openid"),
+        ("login_hint", "alice"),
+        ("requested_expiry", "1"),
+    ])
+    .await;
+    let expired = idp.only_pending_id(&alice).await;
+    idp.start_request("bob", "openid", "bob's").await;
+    let bob = idp.browser("bob").await;
+    let bobs = idp.only_pending_id(&bob).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let mut bodies = Vec::new();
+    for id in ["does-not-exist", &bobs, &expired, &decided] {
+        let response = alice
+            .get(idp.url(&format!("/api/ciba/requests/{id}")))
+            .send()
+            .await
+            .unwrap();
+        bodies.push(assert_problem(response, StatusCode::NOT_FOUND).await);
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "{bodies:?}"
+    );
+
+    // Completing follows the same rule, except that alice hears how she decided her own request.
+    for id in ["does-not-exist", bobs.as_str(), expired.as_str()] {
+        let response = idp
+            .complete(
+                &alice,
+                json!({"internalId": id, "scopesValuesConsented": ["openid"]}),
+            )
+            .await;
+        assert_eq!(
+            assert_problem(response, StatusCode::NOT_FOUND).await,
+            bodies[0]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_decision_is_409_with_the_outcome() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid", "twice").await;
+    let alice = idp.browser("alice").await;
+    let id = idp.only_pending_id(&alice).await;
+    let approve = json!({"internalId": id, "scopesValuesConsented": ["openid"]});
+    assert_eq!(
+        idp.complete(&alice, approve.clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let again = assert_problem(idp.complete(&alice, approve).await, StatusCode::CONFLICT).await;
+    assert_eq!(again["outcome"], "approved");
+    let deny = assert_problem(
+        idp.complete(
+            &alice,
+            json!({"internalId": id, "scopesValuesConsented": null}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(deny["outcome"], "approved", "the first decision stands");
+    // Someone else learns nothing.
+    let bob = idp.browser("bob").await;
+    assert_problem(
+        idp.complete(
+            &bob,
+            json!({"internalId": id, "scopesValuesConsented": null}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_decision_that_does_not_fit_is_400_and_changes_nothing() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid profile", "check").await;
+    let alice = idp.browser("alice").await;
+    let id = idp.only_pending_id(&alice).await;
+    let cases = [
+        json!({"internalId": id, "scopesValuesConsented": ["openid", "api1.write"]}),
+        json!({"internalId": id, "scopesValuesConsented": ["profile"]}),
+        json!({"internalId": id, "scopesValuesConsented": ["openid"], "description": "x".repeat(101)}),
+        json!({"internalId": id, "scopesValuesConsented": "openid"}),
+        json!({"scopesValuesConsented": ["openid"]}),
+    ];
+    for body in cases {
+        assert_problem(
+            idp.complete(&alice, body.clone()).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let malformed = alice
+        .post(idp.url("/api/ciba/complete"))
+        .header("X-CSRF", "1")
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(malformed, StatusCode::BAD_REQUEST).await;
+    assert_eq!(idp.only_pending_id(&alice).await, id, "still pending");
+    let fits = json!({"internalId": id, "scopesValuesConsented": ["openid"], "description": "é".repeat(100)});
+    assert_eq!(
+        idp.complete(&alice, fits).await.status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn complete_needs_the_csrf_header_and_our_origin() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid", "csrf").await;
+    let alice = idp.browser("alice").await;
+    let id = idp.only_pending_id(&alice).await;
+    let body = json!({"internalId": id, "scopesValuesConsented": ["openid"]});
+    let no_header = alice
+        .post(idp.url("/api/ciba/complete"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(no_header, StatusCode::FORBIDDEN).await;
+    let foreign = alice
+        .post(idp.url("/api/ciba/complete"))
+        .header("X-CSRF", "1")
+        .header("Origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(foreign, StatusCode::FORBIDDEN).await;
+    assert_eq!(idp.only_pending_id(&alice).await, id, "nothing was decided");
+    let ours = alice
+        .post(idp.url("/api/ciba/complete"))
+        .header("X-CSRF", "1")
+        .header("Origin", &idp.base)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ours.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn sign_in_refuses_open_redirects_and_wrong_passwords() {
+    let idp = Idp::start().await;
+    let browser = idp.anonymous_browser();
+    let wrong = idp.sign_in(&browser, "alice", "bob", "/ciba/").await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("The username or password is not correct.")
+    );
+    assert_problem(
+        browser
+            .get(idp.url("/api/ciba/session"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    for hostile in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+    ] {
+        let browser = idp.anonymous_browser();
+        let response = idp.sign_in(&browser, "alice", "alice", hostile).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()["location"], "/ciba/", "{hostile}");
+    }
+    let browser = idp.anonymous_browser();
+    let response = idp.sign_in(&browser, "alice", "alice", "/ciba?id=42").await;
+    assert_eq!(response.headers()["location"], "/ciba?id=42");
+}
+
+#[tokio::test]
+async fn the_login_form_has_its_own_anti_forgery_token() {
+    let idp = Idp::start().await;
+    let browser = idp.anonymous_browser();
+    let page = browser
+        .get(idp.url("/Account/Login?ReturnUrl=/ciba/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<label for=\"username\">Username</label>")
+            && page.contains("<label for=\"password\">Password</label>")
+    );
+    let forged = browser
+        .post(idp.url("/Account/Login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "alice"),
+            ("ReturnUrl", "/ciba/"),
+            ("form_token", "guessed"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(forged.text().await.unwrap().contains("expired"));
+    // A form from another browser session carries a token that is not this session's.
+    let other = idp.anonymous_browser();
+    let other_page = other
+        .get(idp.url("/Account/Login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let fresh = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let stolen = fresh
+        .post(idp.url("/Account/Login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "alice"),
+            ("form_token", &form_token(&other_page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
+    let idp = Idp::start().await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let browser = Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = idp.base.parse().unwrap();
+    let page = browser
+        .get(idp.url("/Account/Login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let before = jar.cookies(&url).expect("a session before sign-in");
+    let signed_in = browser
+        .post(idp.url("/Account/Login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "alice"),
+            ("ReturnUrl", "/ciba/"),
+            ("form_token", &form_token(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let after = jar.cookies(&url).unwrap();
+    assert_ne!(before, after, "the session id changes at sign-in");
+    let cookie_header = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie_header.contains("HttpOnly") && cookie_header.contains("SameSite=Lax"),
+        "{cookie_header}"
+    );
+
+    let refused = browser
+        .post(idp.url("/Account/Logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "sign-out without X-CSRF"
+    );
+    let out = browser
+        .post(idp.url("/Account/Logout"))
+        .header("X-CSRF", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+
+    // Replaying the old cookie after sign-out gets nothing.
+    let replay = Client::new()
+        .get(idp.url("/api/ciba/session"))
+        .header("Cookie", after.to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(replay, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn openapi_document_is_served_and_the_committed_copy_is_current() {
+    let idp = Idp::start().await;
+    let served = reqwest::get(idp.url("/api/ciba/openapi.json"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let committed = include_str!("../../../contract/openapi.json");
+    assert!(
+        served == committed,
+        "contract/openapi.json is stale: run `make openapi` and commit the result"
+    );
+    let doc: Value = serde_json::from_str(&served).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/ciba/session",
+        "/api/ciba/requests",
+        "/api/ciba/requests/{internalId}",
+        "/api/ciba/complete",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path}");
+    }
+    assert!(doc["components"]["schemas"].get("Request").is_some());
+}

@@ -1,0 +1,6 @@
+//! ciba-idp over real HTTP on a loopback port: the protocol endpoints as a client library would use
+//! them, and the approval API as the SPA does.
+
+mod approval_api;
+mod protocol;
+mod support;

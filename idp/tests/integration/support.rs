@@ -1,0 +1,211 @@
+//! A fresh provider per test (in-memory database) and the clients that talk to it.
+
+use std::time::Duration;
+
+use ciba_idp::config::Config;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+
+pub const DEMO_CONFIG: &str = include_str!("../../ciba-idp.toml");
+
+/// A client that exists but may not use CIBA, for `unauthorized_client`.
+const NO_CIBA_CLIENT: &str = r#"
+[[clients]]
+client_id = "no-ciba"
+client_secret = "no-ciba-secret"
+client_name = "No CIBA"
+allowed_scopes = ["openid"]
+allow_ciba = false
+"#;
+
+pub struct Idp {
+    pub base: String,
+}
+
+impl Idp {
+    pub async fn start() -> Self {
+        let config = Config::parse(&format!("{DEMO_CONFIG}{NO_CIBA_CLIENT}")).expect("test config");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = ciba_idp::build(ciba_idp::Options {
+            config,
+            db: ":memory:".into(),
+            issuer: base.clone(),
+            dist: None,
+            demo: false,
+        })
+        .await
+        .expect("provider starts");
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `POST /connect/ciba` as `demo-client` (client_secret_basic).
+    pub async fn backchannel(&self, params: &[(&str, &str)]) -> Response {
+        self.backchannel_as("demo-client", "demo-secret", params)
+            .await
+    }
+
+    pub async fn backchannel_as(
+        &self,
+        client_id: &str,
+        secret: &str,
+        params: &[(&str, &str)],
+    ) -> Response {
+        Client::new()
+            .post(self.url("/connect/ciba"))
+            .basic_auth(client_id, Some(secret))
+            .form(params)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Starts a request for `user` and returns its `auth_req_id`.
+    pub async fn start_request(&self, user: &str, scope: &str, binding_message: &str) -> String {
+        let response = self
+            .backchannel(&[
+                ("scope", scope),
+                ("login_hint", user),
+                ("binding_message", binding_message),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["auth_req_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the token endpoint once as `demo-client`.
+    pub async fn poll(&self, auth_req_id: &str) -> (StatusCode, Value) {
+        self.poll_as("demo-client", "demo-secret", auth_req_id)
+            .await
+    }
+
+    pub async fn poll_as(
+        &self,
+        client_id: &str,
+        secret: &str,
+        auth_req_id: &str,
+    ) -> (StatusCode, Value) {
+        let response = Client::new()
+            .post(self.url("/connect/token"))
+            .basic_auth(client_id, Some(secret))
+            .form(&[
+                ("grant_type", "urn:openid:params:grant-type:ciba"),
+                ("auth_req_id", auth_req_id),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    /// A browser-like client (cookie jar, no redirects followed) signed in as `user`.
+    pub async fn browser(&self, user: &str) -> Client {
+        let browser = self.anonymous_browser();
+        let response = self.sign_in(&browser, user, user, "/ciba/").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in as {user}"
+        );
+        browser
+    }
+
+    pub fn anonymous_browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap()
+    }
+
+    /// Loads the sign-in form (for its anti-forgery token) and posts it.
+    pub async fn sign_in(
+        &self,
+        browser: &Client,
+        username: &str,
+        password: &str,
+        return_url: &str,
+    ) -> Response {
+        let page = browser
+            .get(self.url("/Account/Login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = form_token(&page);
+        browser
+            .post(self.url("/Account/Login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("ReturnUrl", return_url),
+                ("form_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The internal id of the only pending request of the browser's user.
+    pub async fn only_pending_id(&self, browser: &Client) -> String {
+        let list: Value = browser
+            .get(self.url("/api/ciba/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 1, "{list:?}");
+        list[0]["internalId"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /api/ciba/complete` the way the SPA sends it.
+    pub async fn complete(&self, browser: &Client, body: Value) -> Response {
+        browser
+            .post(self.url("/api/ciba/complete"))
+            .header("X-CSRF", "1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn form_token(page: &str) -> String {
+    let marker = "name=\"form_token\" value=\"";
+    let start = page
+        .find(marker)
+        .expect("the form has an anti-forgery token")
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Asserts an RFC 9457 problem response and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
