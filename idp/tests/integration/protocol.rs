@@ -61,12 +61,15 @@ async fn discovery_advertises_ciba_poll_mode() {
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
 }
 
+/// A refused backchannel call: what it is, its form, and the status and `error` it must get.
+type RefusedCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+
 #[tokio::test]
 async fn backchannel_errors_follow_the_ciba_spec() {
     let idp = Idp::start().await;
     let ok = [("scope", "openid"), ("login_hint", "alice")];
     let too_long = "x".repeat(65);
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    let cases: Vec<RefusedCase> = vec![
         (
             "missing scope",
             vec![("login_hint", "alice")],

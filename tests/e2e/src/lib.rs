@@ -1,1 +1,294 @@
-//! Harness for the end-to-end tests.
+//! Harness for the end-to-end tests: a real `ciba-idp` serving the built SPA, a real headless Chromium
+//! driven over WebDriver, and a relying party speaking plain HTTP to the protocol endpoints.
+//!
+//! Every test gets its own provider (in-memory database) and its own browser, so tests cannot see each
+//! other's requests. Both run in their own process group and are killed with it when the test ends,
+//! pass or fail.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::Value;
+use thirtyfour::prelude::*;
+
+/// The repository root (this crate lives in `tests/e2e`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed with its whole process group (Chromium is chromedriver's child).
+struct Process(Child);
+
+impl Process {
+    fn spawn(command: &mut Command) -> Self {
+        use std::os::unix::process::CommandExt;
+        let child = command
+            .process_group(0)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        Self(child)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(format!("-{}", self.0.id()))
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_until_listening(url: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if reqwest::get(url).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not start listening at {url}");
+}
+
+/// A running `ciba-idp` with the demo configuration and the built SPA.
+pub struct Idp {
+    pub base: String,
+    _process: Process,
+}
+
+impl Idp {
+    pub async fn start() -> Self {
+        let root = workspace_root();
+        let binary = std::env::var_os("CIBA_IDP_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/debug/ciba-idp"));
+        let dist = std::env::var_os("CIBA_DIST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("dist"));
+        assert!(
+            binary.is_file(),
+            "build ciba-idp first ({} is missing; `make test` does)",
+            binary.display()
+        );
+        assert!(
+            dist.join("index.html").is_file(),
+            "build the SPA first ({} is missing)",
+            dist.display()
+        );
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let process = Process::spawn(
+            Command::new(binary)
+                .arg("--config")
+                .arg(root.join("idp/ciba-idp.toml"))
+                .args([
+                    "--db",
+                    ":memory:",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--dist",
+                ])
+                .arg(dist)
+                .env("RUST_LOG", "warn"),
+        );
+        wait_until_listening(
+            &format!("{base}/.well-known/openid-configuration"),
+            "ciba-idp",
+        )
+        .await;
+        Self {
+            base,
+            _process: process,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// What a relying party does first: `POST /connect/ciba` as `demo-client`; returns `auth_req_id`.
+    pub async fn start_request(&self, user: &str, scope: &str, binding_message: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(self.url("/connect/ciba"))
+            .basic_auth("demo-client", Some("demo-secret"))
+            .form(&[
+                ("scope", scope),
+                ("login_hint", user),
+                ("binding_message", binding_message),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["auth_req_id"].as_str().unwrap().to_owned()
+    }
+
+    /// One poll of the token endpoint; returns the JSON body.
+    pub async fn poll(&self, auth_req_id: &str) -> Value {
+        reqwest::Client::new()
+            .post(self.url("/connect/token"))
+            .basic_auth("demo-client", Some("demo-secret"))
+            .form(&[
+                ("grant_type", "urn:openid:params:grant-type:ciba"),
+                ("auth_req_id", auth_req_id),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// The claims of a JWT (signature checking is the protocol tests' job).
+pub fn jwt_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Headless Chromium behind its own chromedriver.
+pub struct Browser {
+    pub driver: WebDriver,
+    _chromedriver: Process,
+    _profile: TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        let port = free_port();
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let process = Process::spawn(
+            Command::new(chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        wait_until_listening(&format!("http://127.0.0.1:{port}/status"), "chromedriver").await;
+        let profile = TempDir::new();
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+            .unwrap();
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--window-size=1280,800",
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.0.display()))
+            .unwrap();
+        let driver = WebDriver::new(&format!("http://127.0.0.1:{port}"), caps)
+            .await
+            .expect("a Chromium session");
+        driver
+            .set_implicit_wait_timeout(Duration::ZERO)
+            .await
+            .unwrap();
+        Self {
+            driver,
+            _chromedriver: process,
+            _profile: profile,
+        }
+    }
+
+    /// The first element matching `css`, waiting up to 10 s for it to appear.
+    pub async fn wait_for(&self, css: &str) -> WebElement {
+        self.driver
+            .query(By::Css(css))
+            .wait(Duration::from_secs(10), Duration::from_millis(50))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no element {css} appeared: {e}"))
+    }
+
+    /// Whether an element matching `css` exists right now.
+    pub async fn exists(&self, css: &str) -> bool {
+        !self.driver.find_all(By::Css(css)).await.unwrap().is_empty()
+    }
+
+    /// Signs in on the provider's form, which the SPA sent us to.
+    pub async fn sign_in(&self, username: &str, password: &str) {
+        self.wait_for("#username")
+            .await
+            .send_keys(username)
+            .await
+            .unwrap();
+        self.wait_for("#password")
+            .await
+            .send_keys(password)
+            .await
+            .unwrap();
+        self.wait_for("button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn path_and_query(&self) -> String {
+        let url = self.driver.current_url().await.unwrap();
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Saves a screenshot under `target/screenshots/` for people to look at.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = workspace_root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        self.driver
+            .screenshot(&dir.join(format!("{name}.png")))
+            .await
+            .unwrap();
+    }
+
+    pub async fn quit(self) {
+        let Self { driver, .. } = self;
+        driver.quit().await.unwrap();
+    }
+}
+
+/// A scratch directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let path =
+            std::env::temp_dir().join(format!("ciba-e2e-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

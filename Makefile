@@ -1,0 +1,94 @@
+# ciba-approval: `make run` and `make test` install what is missing, then build and run / test.
+# Every install step checks first, so a second run skips straight to the build.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+
+TRUNK_VERSION := 0.21.14
+# The CLI must equal the wasm-bindgen crate version in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+IDP := target/debug/ciba-idp
+LISTEN ?= 127.0.0.1:8080
+SPA_SOURCES := $(shell find src style contract/src -type f) index.html Trunk.toml Cargo.toml Cargo.lock
+
+.PHONY: run test tools lint unit-tests e2e component-tests openapi clean
+
+## run: build everything and serve the approval page with demo data on http://$(LISTEN)
+run: tools dist/index.html
+	cargo build -p ciba-idp
+	@echo "==> Open http://$(LISTEN)/ciba/ and sign in as alice / alice (or bob / bob). Ctrl-C stops."
+	$(IDP) --config idp/ciba-idp.toml --db target/ciba-idp.db --listen $(LISTEN) --dist dist --demo
+
+## test: every check CI runs
+test: tools lint unit-tests e2e component-tests
+	@echo "==> All checks passed."
+
+lint:
+	cargo fmt --all --check
+	cargo clippy -p ciba-contract -p ciba-idp -p ciba-e2e --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -p ciba-approval -p ciba-contract --all-targets -- -D warnings
+
+unit-tests:
+	cargo test -p ciba-contract -p ciba-idp
+
+e2e: dist/index.html
+	cargo build -p ciba-idp
+	cargo test -p ciba-e2e -- --test-threads=2
+
+component-tests:
+	cargo test --target wasm32-unknown-unknown -p ciba-approval
+
+dist/index.html: $(SPA_SOURCES)
+	trunk build --release
+	@touch $@
+
+## openapi: regenerate the committed contract/openapi.json from the handlers
+openapi:
+	cargo run -q -p ciba-idp -- openapi > contract/openapi.json
+
+## tools: install what is missing (each step is skipped when already there)
+tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tools/chromium
+
+.tools/rust-target:
+	@mkdir -p .tools
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || { echo "==> Adding the wasm32 target (one-time, ~1 min)"; rustup target add wasm32-unknown-unknown; }
+	@touch $@
+
+.tools/trunk:
+	@mkdir -p .tools
+	@trunk --version 2>/dev/null | grep -q "$(TRUNK_VERSION)" \
+	  || { echo "==> Installing trunk $(TRUNK_VERSION) (one-time, ~7-12 min on 2 cores)"; \
+	       cargo install trunk@$(TRUNK_VERSION) --locked; }
+	@touch $@
+
+.tools/wasm-bindgen: Cargo.lock
+	@mkdir -p .tools
+	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" \
+	  || { echo "==> Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (one-time, ~4 min)"; \
+	       cargo install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION); }
+	@touch $@
+
+.tools/wasm-opt: package-lock.json
+	@mkdir -p .tools
+	@command -v npm >/dev/null \
+	  || { echo "==> Installing Node.js and npm (one-time, ~1 min)"; apt-get update -qq; \
+	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	@node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version 132" \
+	  || { echo "==> Installing binaryen (wasm-opt) from npm (one-time, ~10 s)"; npm ci --no-audit --no-fund; }
+	@touch $@
+
+.tools/chromium:
+	@mkdir -p .tools
+	@{ command -v chromium && command -v chromedriver; } >/dev/null \
+	  || { echo "==> Installing Chromium and ChromeDriver from Debian (one-time, ~2 min)"; apt-get update -qq; \
+	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+	@touch $@
+
+clean:
+	rm -rf dist .tools target/ciba-idp.db*

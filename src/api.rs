@@ -1,0 +1,272 @@
+//! Talking to the approval API: runtime settings, the [`Api`] trait components use through context,
+//! and the real implementation over `fetch`.
+
+use std::{future::Future, ops::Deref, pin::Pin, rc::Rc};
+
+use ciba_contract::{
+    API_BASE, CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, LoginRequest, Outcome, Problem,
+    SessionInfo,
+};
+use gloo_net::http::{Request, Response};
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
+
+pub const DEFAULT_LOGIN_URL: &str = "/Account/Login";
+pub const DEFAULT_LOGOUT_URL: &str = "/Account/Logout";
+
+/// Where the API and the account pages live. Read from `<meta>` tags so a host can change them
+/// without rebuilding the SPA.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Settings {
+    pub api_base: String,
+    pub login_url: String,
+    pub logout_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            api_base: API_BASE.to_owned(),
+            login_url: DEFAULT_LOGIN_URL.to_owned(),
+            logout_url: DEFAULT_LOGOUT_URL.to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// `<meta name="ciba:api-base">`, `ciba:login-url` and `ciba:logout-url`; defaults when absent.
+    pub fn from_document() -> Self {
+        let defaults = Self::default();
+        let api_base = meta_content("ciba:api-base").unwrap_or(defaults.api_base);
+        Self {
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            login_url: meta_content("ciba:login-url").unwrap_or(defaults.login_url),
+            logout_url: meta_content("ciba:logout-url").unwrap_or(defaults.logout_url),
+        }
+    }
+}
+
+fn meta_content(name: &str) -> Option<String> {
+    let meta = document()
+        .query_selector(&format!("meta[name=\"{name}\"]"))
+        .ok()??
+        .dyn_into::<web_sys::HtmlMetaElement>()
+        .ok()?;
+    let content = meta.content().trim().to_owned();
+    (!content.is_empty()).then_some(content)
+}
+
+/// Why a call failed, in the terms the pages act on.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ApiError {
+    /// No session; the browser is already on its way to the login page.
+    Unauthorized,
+    /// The CSRF header was missing or refused.
+    Forbidden,
+    /// Unknown, not this user's, expired or already decided: the server does not say which.
+    NotFound,
+    /// This user already decided the request, this way.
+    Conflict(Outcome),
+    /// The server refused the decision; the text is the problem's `detail`.
+    BadRequest(String),
+    /// No answer at all (offline, DNS, CORS, aborted).
+    Network,
+    /// Any other status, or a body that could not be read.
+    Server(u16),
+}
+
+pub const NOT_FOUND_MESSAGE: &str = "This request was not found. It may have expired, been decided already, or belong to someone else.";
+
+impl ApiError {
+    /// A sentence for the person using the page.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthorized => "Your session has ended. Taking you to the sign-in page…".into(),
+            Self::Forbidden => {
+                "The server refused this action. Reload the page and try again.".into()
+            }
+            Self::NotFound => NOT_FOUND_MESSAGE.into(),
+            Self::Conflict(Outcome::Approved) => "You already approved this.".into(),
+            Self::Conflict(Outcome::Denied) => "You already denied this.".into(),
+            Self::BadRequest(detail) => detail.clone(),
+            Self::Network => {
+                "Could not reach the server. Check your connection and try again.".into()
+            }
+            Self::Server(status) => format!(
+                "The server could not handle the request (status {status}). Try again in a moment."
+            ),
+        }
+    }
+
+    /// Failures that sending the same thing again may fix.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Network | Self::Server(_))
+    }
+}
+
+/// A decision the server accepted (204).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Completed {
+    pub outcome: Outcome,
+}
+
+pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// Everything the pages ask of the server. Object-safe so tests can provide a fake.
+pub trait Api {
+    fn session(&self) -> ApiFuture<SessionInfo>;
+    /// Pending requests for the signed-in user, newest first.
+    fn requests(&self) -> ApiFuture<Vec<LoginRequest>>;
+    fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest>;
+    fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed>;
+    /// Ends the session and, on success, leaves the page for the login page.
+    fn sign_out(&self) -> ApiFuture<()>;
+}
+
+/// The [`Api`] as components find it in context.
+#[derive(Clone)]
+pub struct ApiClient(SendWrapper<Rc<dyn Api>>);
+
+impl ApiClient {
+    pub fn new(api: impl Api + 'static) -> Self {
+        Self(SendWrapper::new(Rc::new(api)))
+    }
+}
+
+impl Deref for ApiClient {
+    type Target = dyn Api;
+
+    fn deref(&self) -> &Self::Target {
+        &**self.0
+    }
+}
+
+pub fn provide_api(api: impl Api + 'static) {
+    provide_context(ApiClient::new(api));
+}
+
+pub fn use_api() -> ApiClient {
+    expect_context()
+}
+
+/// The real API: same-origin `fetch` with the session cookie.
+pub struct HttpApi {
+    settings: Rc<Settings>,
+}
+
+impl HttpApi {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings: Rc::new(settings),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.api_base)
+    }
+}
+
+impl Api for HttpApi {
+    fn session(&self) -> ApiFuture<SessionInfo> {
+        Box::pin(get_json(self.url("/session"), self.settings.clone()))
+    }
+
+    fn requests(&self) -> ApiFuture<Vec<LoginRequest>> {
+        Box::pin(get_json(self.url("/requests"), self.settings.clone()))
+    }
+
+    fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest> {
+        let id = String::from(js_sys::encode_uri_component(internal_id));
+        Box::pin(get_json(
+            self.url(&format!("/requests/{id}")),
+            self.settings.clone(),
+        ))
+    }
+
+    fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed> {
+        let url = self.url("/complete");
+        let settings = self.settings.clone();
+        Box::pin(async move {
+            let response = Request::post(&url)
+                .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+                .json(&decision)
+                .map_err(|_| ApiError::Network)?
+                .send()
+                .await
+                .map_err(|_| ApiError::Network)?;
+            if !response.ok() {
+                return Err(error_from(response, &settings).await);
+            }
+            Ok(Completed {
+                outcome: decision.outcome(),
+            })
+        })
+    }
+
+    fn sign_out(&self) -> ApiFuture<()> {
+        let settings = self.settings.clone();
+        Box::pin(async move {
+            Request::post(&settings.logout_url)
+                .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+                .send()
+                .await
+                .map_err(|_| ApiError::Network)?;
+            // Whatever the answer, the session is gone or unusable: go and sign in.
+            let _ = window().location().assign(&settings.login_url);
+            Ok(())
+        })
+    }
+}
+
+async fn get_json<T: DeserializeOwned>(url: String, settings: Rc<Settings>) -> Result<T, ApiError> {
+    let response = Request::get(&url)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    if !response.ok() {
+        return Err(error_from(response, &settings).await);
+    }
+    response
+        .json()
+        .await
+        .map_err(|_| ApiError::Server(response.status()))
+}
+
+async fn error_from(response: Response, settings: &Settings) -> ApiError {
+    let status = response.status();
+    let problem = response.json::<Problem>().await.ok();
+    match status {
+        401 => {
+            sign_in_again(&settings.login_url);
+            ApiError::Unauthorized
+        }
+        400 => ApiError::BadRequest(
+            problem
+                .and_then(|problem| problem.detail)
+                .unwrap_or_else(|| "The server refused this decision.".into()),
+        ),
+        403 => ApiError::Forbidden,
+        404 => ApiError::NotFound,
+        409 => match problem.and_then(|problem| problem.outcome) {
+            Some(outcome) => ApiError::Conflict(outcome),
+            None => ApiError::Server(status),
+        },
+        _ => ApiError::Server(status),
+    }
+}
+
+/// Sends the browser to the login page, asking it to come back here afterwards.
+pub fn sign_in_again(login_url: &str) {
+    let location = window().location();
+    let here = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    let separator = if login_url.contains('?') { '&' } else { '?' };
+    let return_url = String::from(js_sys::encode_uri_component(&here));
+    let _ = location.assign(&format!("{login_url}{separator}ReturnUrl={return_url}"));
+}

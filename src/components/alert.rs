@@ -1,0 +1,29 @@
+use leptos::prelude::*;
+
+/// Says what went wrong, with a "Try again" button when retrying can help.
+#[component]
+pub fn ErrorAlert(
+    message: String,
+    #[prop(optional_no_strip)] on_retry: Option<Callback<()>>,
+    #[prop(optional, into)] retry_disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="alert" role="alert" data-state="error">
+            <p>{message}</p>
+            {on_retry
+                .map(|retry| {
+                    view! {
+                        <button
+                            type="button"
+                            class="button"
+                            data-action="retry"
+                            disabled=retry_disabled
+                            on:click=move |_| retry.run(())
+                        >
+                            "Try again"
+                        </button>
+                    }
+                })}
+        </div>
+    }
+}

@@ -1,0 +1,254 @@
+use ciba_contract::{CompleteRequest, DESCRIPTION_MAX_CHARS, LoginRequest, ScopeInfo};
+use leptos::prelude::*;
+
+use crate::{
+    api::ApiError,
+    components::{ErrorAlert, PageHeading, TimeLeft, use_clock},
+};
+
+/// Shown when Approve is pressed with nothing ticked (which the server would read as a denial).
+pub const NOTHING_TICKED: &str =
+    "Tick at least one item to share before approving, or choose Deny.";
+
+/// Scopes a user must opt in to: a refresh token outlives this sign-in.
+const OPT_IN_SCOPES: &[&str] = &["offline_access"];
+
+/// One checkbox on the consent form.
+#[derive(Clone)]
+struct ScopeChoice {
+    scope: ScopeInfo,
+    checked: RwSignal<bool>,
+}
+
+impl ScopeChoice {
+    fn new(scope: &ScopeInfo) -> Self {
+        let checked = scope.required || !OPT_IN_SCOPES.contains(&scope.value.as_str());
+        Self {
+            scope: scope.clone(),
+            checked: RwSignal::new(checked),
+        }
+    }
+}
+
+/// The name a scope is shown by.
+pub fn scope_label(scope: &ScopeInfo) -> String {
+    if scope.display_name.trim().is_empty() {
+        scope.value.clone()
+    } else {
+        scope.display_name.clone()
+    }
+}
+
+/// The client name, or its id when the name is blank.
+pub fn client_label(request: &LoginRequest) -> String {
+    if request.client.client_name.trim().is_empty() {
+        request.client.client_id.clone()
+    } else {
+        request.client.client_name.clone()
+    }
+}
+
+/// Only web addresses are linked: anything else (`javascript:`, `data:`, …) is not.
+pub fn safe_client_uri(uri: &str) -> Option<&str> {
+    let lower = uri.to_ascii_lowercase();
+    let loopback = ["http://127.0.0.1", "http://localhost"]
+        .iter()
+        .any(|prefix| {
+            lower
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+    (lower.starts_with("https://") || loopback).then_some(uri)
+}
+
+/// The consent form for one request: what to check, what to share, and the decision.
+#[component]
+pub fn ConsentForm(
+    request: LoginRequest,
+    /// Called with a decision that passed the contract's checks.
+    on_decide: Callback<CompleteRequest>,
+    /// Sends the last decision again.
+    on_retry: Callback<()>,
+    #[prop(into)] sending: Signal<bool>,
+    #[prop(into)] send_error: Signal<Option<ApiError>>,
+) -> impl IntoView {
+    let now = use_clock();
+    let choices: Vec<ScopeChoice> = request.scopes().map(ScopeChoice::new).collect();
+    let api_choices = choices[request.identity_scopes.len()..].to_vec();
+    let identity_choices = choices[..request.identity_scopes.len()].to_vec();
+    let choices = StoredValue::new(choices);
+    let description = RwSignal::new(String::new());
+    // Why the last Approve was refused before anything was sent.
+    let refusal = RwSignal::new(None::<String>);
+
+    let client_name = client_label(&request);
+    let client_link = request
+        .client
+        .client_uri
+        .as_deref()
+        .and_then(safe_client_uri)
+        .map(|uri| {
+            let href = uri.to_owned();
+            let uri = uri.to_owned();
+            view! {
+                <p class="client-uri">
+                    <a href=href rel="noopener noreferrer" target="_blank">
+                        {uri}
+                    </a>
+                </p>
+            }
+        });
+    let binding_message = request.binding_message.clone().map(|message| {
+        view! {
+            <p class="binding-message" dir="auto">
+                {message}
+            </p>
+        }
+    });
+    let expires_at = request.expires_at.clone();
+    let request = StoredValue::new(request);
+
+    let approve = move |_| {
+        let scopes: Vec<String> = choices.with_value(|choices| {
+            choices
+                .iter()
+                .filter(|choice| choice.checked.get_untracked())
+                .map(|choice| choice.scope.value.clone())
+                .collect()
+        });
+        if scopes.is_empty() {
+            refusal.set(Some(NOTHING_TICKED.into()));
+            return;
+        }
+        let description = description.with_untracked(|text| {
+            let text = text.trim();
+            (!text.is_empty()).then(|| text.to_owned())
+        });
+        let decision = request.with_value(|request| {
+            let decision = CompleteRequest::approve(&request.internal_id, scopes, description);
+            request.check_completion(&decision).map(|()| decision)
+        });
+        match decision {
+            Ok(decision) => {
+                refusal.set(None);
+                on_decide.run(decision);
+            }
+            Err(problem) => refusal.set(Some(problem.to_string())),
+        }
+    };
+    let deny = move |_| {
+        refusal.set(None);
+        on_decide.run(request.with_value(|request| CompleteRequest::deny(&request.internal_id)));
+    };
+
+    view! {
+        <article class="consent">
+            <PageHeading>
+                <bdi>{client_name}</bdi>
+                " wants to sign you in"
+            </PageHeading>
+            {client_link}
+            <p class="expiry">
+                <TimeLeft expires_at now />
+            </p>
+            <section class="binding" aria-labelledby="binding-heading">
+                <h2 id="binding-heading">"Check the code"</h2>
+                {binding_message}
+                <p>"Check that this matches what the other device shows."</p>
+                <p class="warning">"If you did not start this, deny it."</p>
+            </section>
+            <form class="decision" novalidate on:submit=|event| event.prevent_default()>
+                <ScopeGroup legend="Personal information" choices=identity_choices />
+                <ScopeGroup legend="Application access" choices=api_choices />
+                <div class="field">
+                    <label for="description">"Name this device (optional)"</label>
+                    <input
+                        id="description"
+                        name="description"
+                        type="text"
+                        autocomplete="off"
+                        maxlength=DESCRIPTION_MAX_CHARS.to_string()
+                        aria-describedby="description-hint"
+                        bind:value=description
+                    />
+                    <p id="description-hint" class="hint">
+                        "Helps you recognise this sign-in later."
+                    </p>
+                </div>
+                {move || {
+                    refusal
+                        .get()
+                        .map(|message| view! { <ErrorAlert message /> })
+                }}
+                {move || {
+                    send_error
+                        .get()
+                        .map(|error| {
+                            let on_retry = error.is_retryable().then_some(on_retry);
+                            view! { <ErrorAlert message=error.message() on_retry retry_disabled=sending /> }
+                        })
+                }}
+                <p class="sending" role="status">
+                    {move || sending.get().then_some("Sending your decision…")}
+                </p>
+                <div class="actions">
+                    <button id="approve" type="button" class="button" disabled=sending on:click=approve>
+                        "Approve"
+                    </button>
+                    <button id="deny" type="button" class="button" disabled=sending on:click=deny>
+                        "Deny"
+                    </button>
+                </div>
+            </form>
+        </article>
+    }
+}
+
+/// A titled group of scope checkboxes; nothing when the group is empty.
+#[component]
+fn ScopeGroup(legend: &'static str, choices: Vec<ScopeChoice>) -> impl IntoView {
+    (!choices.is_empty()).then(|| {
+        view! {
+            <fieldset class="scopes">
+                <legend>{legend}</legend>
+                <ul>
+                    {choices
+                        .into_iter()
+                        .map(|choice| view! { <ScopeCheckbox choice /> })
+                        .collect_view()}
+                </ul>
+            </fieldset>
+        }
+    })
+}
+
+#[component]
+fn ScopeCheckbox(choice: ScopeChoice) -> impl IntoView {
+    let ScopeChoice { scope, checked } = choice;
+    let label = scope_label(&scope);
+    let required = scope.required;
+    view! {
+        <li class="scope" class:emphasize=scope.emphasize>
+            <label>
+                <input
+                    type="checkbox"
+                    name="scope"
+                    value=scope.value
+                    disabled=required
+                    bind:checked=checked
+                />
+                <span class="scope-text">
+                    <span class="scope-name">
+                        {label}
+                        {required.then(|| view! { " " <span class="scope-required">"(required)"</span> })}
+                    </span>
+                    {scope
+                        .description
+                        .map(|description| {
+                            view! { <span class="scope-description">{description}</span> }
+                        })}
+                </span>
+            </label>
+        </li>
+    }
+}

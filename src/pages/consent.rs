@@ -1,0 +1,161 @@
+use ciba_contract::{CompleteRequest, LoginRequest, Outcome};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{ApiError, Completed, NOT_FOUND_MESSAGE, use_api},
+    components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
+    list_href,
+};
+
+/// `/ciba/requests/:id`.
+#[component]
+pub fn RequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let internal_id = Memo::new(move |_| params.read().get("id"));
+    move || {
+        internal_id
+            .get()
+            .map(|internal_id| view! { <Consent internal_id /> })
+    }
+}
+
+/// Loads one request and lets the user decide it.
+#[component]
+pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
+    let api = use_api();
+    let request = LocalResource::new(move || api.request(&internal_id));
+
+    view! {
+        <Suspense fallback=|| {
+            view! {
+                <PageHeading>"Sign-in request"</PageHeading>
+                <p role="status" data-state="loading">
+                    "Loading the sign-in request…"
+                </p>
+            }
+        }>
+            {move || Suspend::new(async move {
+                match request.await {
+                    Ok(request) => view! { <Decision request /> }.into_any(),
+                    Err(ApiError::NotFound) => view! { <RequestNotFound /> }.into_any(),
+                    Err(error) => {
+                        let on_retry = (error != ApiError::Unauthorized)
+                            .then(|| Callback::new(move |()| request.refetch()));
+                        view! {
+                            <PageHeading>"Sign-in request"</PageHeading>
+                            <ErrorAlert message=error.message() on_retry />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The one answer for unknown, someone else's, expired and already decided requests.
+#[component]
+pub fn RequestNotFound() -> impl IntoView {
+    view! {
+        <section class="not-found" data-state="not-found">
+            <PageHeading>"Request not found"</PageHeading>
+            <p>{NOT_FOUND_MESSAGE}</p>
+            <p>
+                <a href=list_href()>"Back to sign-in requests"</a>
+            </p>
+        </section>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Deciding,
+    Decided { outcome: Outcome, already: bool },
+    Gone,
+}
+
+/// Sends the user's decision and shows where it ended up.
+#[component]
+fn Decision(request: LoginRequest) -> impl IntoView {
+    let api = use_api();
+    let send = Action::new_local(move |decision: &CompleteRequest| api.complete(decision.clone()));
+    // Kept for "Try again" and for naming the granted scopes afterwards.
+    let last_decision = RwSignal::new(None::<CompleteRequest>);
+    let decide = Callback::new(move |decision: CompleteRequest| {
+        last_decision.set(Some(decision.clone()));
+        send.dispatch_local(decision);
+    });
+    let retry = Callback::new(move |()| {
+        if let Some(decision) = last_decision.get_untracked() {
+            send.dispatch_local(decision);
+        }
+    });
+
+    let sending = send.pending();
+    let stage = Memo::new(move |_| {
+        send.value().with(|result| match result {
+            Some(Ok(Completed { outcome })) => Stage::Decided {
+                outcome: *outcome,
+                already: false,
+            },
+            Some(Err(ApiError::Conflict(outcome))) => Stage::Decided {
+                outcome: *outcome,
+                already: true,
+            },
+            Some(Err(ApiError::NotFound)) => Stage::Gone,
+            _ => Stage::Deciding,
+        })
+    });
+    let send_error = Signal::derive(move || {
+        if sending.get() {
+            return None;
+        }
+        send.value().with(|result| match result {
+            Some(Err(error)) if !matches!(error, ApiError::Conflict(_) | ApiError::NotFound) => {
+                Some(error.clone())
+            }
+            _ => None,
+        })
+    });
+
+    let request = StoredValue::new(request);
+    move || match stage.get() {
+        Stage::Deciding => view! {
+            <ConsentForm
+                request=request.get_value()
+                on_decide=decide
+                on_retry=retry
+                sending
+                send_error
+            />
+        }
+        .into_any(),
+        Stage::Decided { outcome, already } => {
+            let (client_name, granted) = request.with_value(|request| {
+                (
+                    client_label(request),
+                    granted_names(request, last_decision.get_untracked()),
+                )
+            });
+            view! { <DecisionResult outcome already client_name granted /> }.into_any()
+        }
+        Stage::Gone => view! { <RequestNotFound /> }.into_any(),
+    }
+}
+
+/// Display names of the scopes a decision granted, in the order it listed them.
+fn granted_names(request: &LoginRequest, decision: Option<CompleteRequest>) -> Vec<String> {
+    let granted = decision
+        .and_then(|decision| decision.scopes_values_consented)
+        .unwrap_or_default();
+    granted
+        .iter()
+        .map(|value| {
+            request
+                .scopes()
+                .find(|scope| &scope.value == value)
+                .map_or_else(|| value.clone(), scope_label)
+        })
+        .collect()
+}

@@ -1,0 +1,9 @@
+//! One component per route.
+
+mod consent;
+mod not_found;
+mod requests;
+
+pub use consent::{Consent, RequestNotFound, RequestPage};
+pub use not_found::NotFoundPage;
+pub use requests::{EMPTY_LIST_MESSAGE, HomePage, PendingRequests};

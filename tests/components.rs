@@ -1,0 +1,482 @@
+//! Component tests in a real browser, with a fake API in context instead of the network.
+#![cfg(target_arch = "wasm32")]
+
+use std::{cell::RefCell, rc::Rc};
+
+use ciba_approval::{
+    AppRoutes,
+    api::{Api, ApiError, ApiFuture, Completed, NOT_FOUND_MESSAGE, provide_api},
+    components::NOTHING_TICKED,
+    pages::{Consent, EMPTY_LIST_MESSAGE, PendingRequests},
+};
+use ciba_contract::{ClientInfo, CompleteRequest, LoginRequest, Outcome, ScopeInfo, SessionInfo};
+use leptos::{mount::mount_to, prelude::*};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Answers from memory and records every decision it is sent.
+#[derive(Clone, Default)]
+struct FakeApi {
+    requests: Vec<LoginRequest>,
+    /// Answers to `complete`, in order; once used up, every decision succeeds.
+    complete_answers: Rc<RefCell<Vec<Result<Completed, ApiError>>>>,
+    sent: Rc<RefCell<Vec<CompleteRequest>>>,
+}
+
+impl FakeApi {
+    fn with(requests: Vec<LoginRequest>) -> Self {
+        Self {
+            requests,
+            ..Self::default()
+        }
+    }
+
+    fn answering(self, answers: Vec<Result<Completed, ApiError>>) -> Self {
+        *self.complete_answers.borrow_mut() = answers;
+        self
+    }
+
+    fn sent(&self) -> Vec<CompleteRequest> {
+        self.sent.borrow().clone()
+    }
+}
+
+impl Api for FakeApi {
+    fn session(&self) -> ApiFuture<SessionInfo> {
+        Box::pin(async {
+            Ok(SessionInfo {
+                subject: "alice".into(),
+                name: "Alice Smith".into(),
+            })
+        })
+    }
+
+    fn requests(&self) -> ApiFuture<Vec<LoginRequest>> {
+        let requests = self.requests.clone();
+        Box::pin(async move { Ok(requests) })
+    }
+
+    fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest> {
+        let found = self
+            .requests
+            .iter()
+            .find(|request| request.internal_id == internal_id)
+            .cloned();
+        Box::pin(async move { found.ok_or(ApiError::NotFound) })
+    }
+
+    fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed> {
+        let outcome = decision.outcome();
+        self.sent.borrow_mut().push(decision);
+        let mut answers = self.complete_answers.borrow_mut();
+        let answer = if answers.is_empty() {
+            Ok(Completed { outcome })
+        } else {
+            answers.remove(0)
+        };
+        Box::pin(async move { answer })
+    }
+
+    fn sign_out(&self) -> ApiFuture<()> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+fn scope(value: &str, required: bool) -> ScopeInfo {
+    ScopeInfo {
+        value: value.into(),
+        display_name: format!("{value} (display)"),
+        description: Some(format!("What {value} gives")),
+        required,
+        emphasize: value == "offline_access",
+        resources: vec![],
+    }
+}
+
+fn login_request(id: &str, client_name: &str, binding_message: &str) -> LoginRequest {
+    LoginRequest {
+        internal_id: id.into(),
+        client: ClientInfo {
+            client_id: "client".into(),
+            client_name: client_name.into(),
+            client_uri: Some("javascript:alert(1)".into()),
+            logo_uri: None,
+        },
+        binding_message: Some(binding_message.into()),
+        acr_values: vec![],
+        tenant: None,
+        idp: None,
+        resource_indicators: vec![],
+        identity_scopes: vec![
+            scope("openid", true),
+            scope("profile", false),
+            scope("email", false),
+        ],
+        api_scopes: vec![scope("api1.read", false), scope("offline_access", false)],
+        created_at: "2026-01-01T00:00:00Z".into(),
+        expires_at: "2999-01-01T00:00:00Z".into(),
+    }
+}
+
+/// A request none of whose scopes is required.
+fn optional_only_request(id: &str) -> LoginRequest {
+    LoginRequest {
+        identity_scopes: vec![scope("profile", false)],
+        api_scopes: vec![scope("api1.read", false)],
+        ..login_request(id, "Optional Client", "CODE-2")
+    }
+}
+
+/// A fresh container attached to the document, so focus and clicks behave as on a page.
+fn container() -> HtmlElement {
+    let container = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&container).unwrap();
+    container.unchecked_into()
+}
+
+async fn sleep(milliseconds: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, milliseconds)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Waits (up to two seconds) for `selector` to match inside `root`.
+async fn find(root: &Element, selector: &str) -> Element {
+    for _ in 0..200 {
+        if let Some(element) = root.query_selector(selector).unwrap() {
+            return element;
+        }
+        sleep(10).await;
+    }
+    panic!(
+        "nothing matched {selector}; the page is: {}",
+        root.inner_html()
+    );
+}
+
+fn scope_checkbox(root: &Element, value: &str) -> HtmlInputElement {
+    root.query_selector(&format!("input[name=scope][value='{value}']"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no checkbox for {value}"))
+        .unchecked_into()
+}
+
+fn click(root: &Element, selector: &str) {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing to click at {selector}"))
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+fn text(element: &Element) -> String {
+    element.text_content().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn list_renders_server_strings_as_text() {
+    let hostile = "<img src=x onerror=alert(1)>";
+    let api = FakeApi::with(vec![
+        login_request("r1", "Kitchen TV", hostile),
+        login_request("r2", "<b>Bold</b> Client", "4711"),
+    ]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <PendingRequests /> }
+    });
+
+    let first = find(&root, "a[data-request-id='r1']").await;
+    assert_eq!(
+        first.get_attribute("href").as_deref(),
+        Some("/ciba/requests/r1")
+    );
+    let first_text = text(&first);
+    assert!(first_text.contains("Kitchen TV"), "{first_text}");
+    assert!(first_text.contains(hostile), "{first_text}");
+    let second = find(&root, "a[data-request-id='r2']").await;
+    assert!(text(&second).contains("<b>Bold</b> Client"));
+    assert!(root.query_selector("img").unwrap().is_none());
+    assert!(root.query_selector("b").unwrap().is_none());
+    assert!(text(&first).contains("left"), "time left is shown");
+    let heading = find(&root, "h1").await;
+    assert_eq!(heading.get_attribute("tabindex").as_deref(), Some("-1"));
+}
+
+#[wasm_bindgen_test]
+async fn empty_list_explains_the_page() {
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(FakeApi::default());
+        view! { <PendingRequests /> }
+    });
+    let empty = find(&root, "[data-state='empty']").await;
+    assert_eq!(text(&empty), EMPTY_LIST_MESSAGE);
+}
+
+#[wasm_bindgen_test]
+async fn consent_form_defaults() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <Consent internal_id="r1" /> }
+    });
+
+    find(&root, "#approve").await;
+    assert_eq!(
+        text(&find(&root, "h1").await),
+        "Kitchen TV wants to sign you in"
+    );
+    assert_eq!(text(&find(&root, ".binding-message").await), "ABC-123");
+    assert!(text(&root).contains("If you did not start this, deny it."));
+
+    let openid = scope_checkbox(&root, "openid");
+    assert!(openid.checked() && openid.disabled());
+    let openid_label = openid.closest("label").unwrap().unwrap();
+    assert!(text(&openid_label).contains("(required)"));
+    assert!(scope_checkbox(&root, "profile").checked());
+    assert!(!scope_checkbox(&root, "profile").disabled());
+    assert!(scope_checkbox(&root, "api1.read").checked());
+    assert!(!scope_checkbox(&root, "offline_access").checked());
+
+    let description: HtmlInputElement = find(&root, "input#description").await.unchecked_into();
+    assert_eq!(description.max_length(), 100);
+    let label = root
+        .query_selector("label[for='description']")
+        .unwrap()
+        .unwrap();
+    assert_eq!(text(&label), "Name this device (optional)");
+    // A `javascript:` client URI is never linked.
+    assert!(root.query_selector(".client-uri").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn approve_with_nothing_ticked_is_refused() {
+    let api = FakeApi::with(vec![optional_only_request("r2")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="r2" /> }
+        }
+    });
+
+    find(&root, "#approve").await;
+    scope_checkbox(&root, "profile").click();
+    scope_checkbox(&root, "api1.read").click();
+    click(&root, "#approve");
+
+    let alert = find(&root, "[role='alert']").await;
+    assert_eq!(text(&alert), NOTHING_TICKED);
+    sleep(50).await;
+    assert!(api.sent().is_empty());
+    assert!(root.query_selector("[data-outcome]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn approve_sends_exactly_the_ticked_scopes() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="r1" /> }
+        }
+    });
+
+    find(&root, "#approve").await;
+    scope_checkbox(&root, "email").click();
+    scope_checkbox(&root, "offline_access").click();
+    let description: HtmlInputElement = find(&root, "#description").await.unchecked_into();
+    description.set_value("  Kitchen tablet ");
+    description
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    click(&root, "#approve");
+
+    let result = find(&root, "[data-outcome='approved']").await;
+    assert_eq!(result.get_attribute("role").as_deref(), Some("status"));
+    assert_eq!(
+        api.sent(),
+        vec![CompleteRequest::approve(
+            "r1",
+            ["openid", "profile", "api1.read", "offline_access"]
+                .map(String::from)
+                .to_vec(),
+            Some("Kitchen tablet".into()),
+        )]
+    );
+    let summary = text(&result);
+    assert!(summary.contains("Kitchen TV"), "{summary}");
+    assert!(summary.contains("profile (display)"), "{summary}");
+    assert!(!summary.contains("email (display)"), "{summary}");
+    assert!(root.query_selector("a[href='/ciba/']").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn deny_sends_no_scopes() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="r1" /> }
+        }
+    });
+
+    find(&root, "#deny").await;
+    click(&root, "#deny");
+    find(&root, "[data-outcome='denied']").await;
+    assert_eq!(api.sent(), vec![CompleteRequest::deny("r1")]);
+    assert_eq!(api.sent()[0].scopes_values_consented, None);
+}
+
+#[wasm_bindgen_test]
+async fn conflict_shows_the_earlier_decision() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")])
+        .answering(vec![Err(ApiError::Conflict(Outcome::Denied))]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <Consent internal_id="r1" /> }
+    });
+
+    find(&root, "#approve").await;
+    click(&root, "#approve");
+    let result = find(&root, "[data-outcome='denied']").await;
+    assert!(
+        text(&result).contains("You already denied this"),
+        "{}",
+        text(&result)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn unknown_request_shows_not_found() {
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(FakeApi::default());
+        view! { <Consent internal_id="nope" /> }
+    });
+
+    let not_found = find(&root, "[data-state='not-found']").await;
+    assert!(text(&not_found).contains(NOT_FOUND_MESSAGE));
+    assert!(root.query_selector("#approve").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn failed_send_keeps_choices_and_retries_the_same_decision() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")])
+        .answering(vec![Err(ApiError::Network)]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="r1" /> }
+        }
+    });
+
+    find(&root, "#approve").await;
+    scope_checkbox(&root, "profile").click();
+    click(&root, "#approve");
+
+    let retry = find(&root, "[role='alert'] [data-action='retry']").await;
+    assert!(
+        !scope_checkbox(&root, "profile").checked(),
+        "choices are kept"
+    );
+    retry.unchecked_into::<HtmlElement>().click();
+
+    find(&root, "[data-outcome='approved']").await;
+    let sent = api.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0], sent[1]);
+    assert_eq!(
+        sent[0].scopes_values_consented,
+        Some(["openid", "email", "api1.read"].map(String::from).to_vec())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn routes_choose_the_page_and_focus_its_heading() {
+    let original = window().location().href().unwrap();
+    let history = window().history().unwrap();
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+
+    // Duende's notification link: the list's address with `?id=`.
+    history
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/ciba/?id=r1"))
+        .unwrap();
+    let root = container();
+    let mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <AppRoutes /> }
+        }
+    });
+    find(&root, "#approve").await;
+    assert_eq!(text(&find(&root, "#user-name").await), "Alice Smith");
+    let heading = find(&root, "main h1").await;
+    sleep(20).await;
+    assert_eq!(document().active_element(), Some(heading));
+    drop(mounted);
+
+    // Following a link from the list is a client-side route change: focus moves to the new heading.
+    history
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/ciba"))
+        .unwrap();
+    let root = container();
+    let mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <AppRoutes /> }
+        }
+    });
+    find(&root, "a[data-request-id='r1']").await;
+    click(&root, "a[data-request-id='r1']");
+    find(&root, "#approve").await;
+    assert_eq!(window().location().pathname().unwrap(), "/ciba/requests/r1");
+    let heading = find(&root, "main h1").await;
+    sleep(20).await;
+    assert_eq!(text(&heading), "Kitchen TV wants to sign you in");
+    assert_eq!(document().active_element(), Some(heading));
+    drop(mounted);
+
+    history
+        .push_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some("/ciba/somewhere/else"),
+        )
+        .unwrap();
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <AppRoutes /> }
+    });
+    let not_found = find(&root, "[data-state='page-not-found']").await;
+    assert!(
+        not_found
+            .query_selector("a[href='/ciba/']")
+            .unwrap()
+            .is_some()
+    );
+
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&original))
+        .unwrap();
+}

@@ -1,0 +1,164 @@
+//! The foundation's promise, in a real browser: sign in, see the requests clients started, approve or
+//! deny, and the polling client gets tokens or `access_denied`.
+
+use ciba_e2e::{Browser, Idp, jwt_claims};
+use thirtyfour::prelude::*;
+
+async fn is_checked(element: &WebElement) -> bool {
+    element.prop("checked").await.unwrap().as_deref() == Some("true")
+}
+
+#[tokio::test]
+async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked() {
+    let idp = Idp::start().await;
+    let auth_req_id = idp
+        .start_request("alice", "openid profile email api1.read", "Till 3: 4711")
+        .await;
+    let browser = Browser::start().await;
+
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.wait_for("#username").await;
+    assert_eq!(
+        browser.path_and_query().await,
+        "/Account/Login?ReturnUrl=%2Fciba%2F"
+    );
+    browser.sign_in("alice", "alice").await;
+
+    let link = browser.wait_for("a[data-request-id]").await;
+    let text = link.text().await.unwrap();
+    assert!(
+        text.contains("Demo Client") && text.contains("Till 3: 4711"),
+        "{text}"
+    );
+    assert_eq!(
+        browser.wait_for("#user-name").await.text().await.unwrap(),
+        "Alice Smith"
+    );
+    browser.screenshot("list-1280").await;
+    link.click().await.unwrap();
+
+    browser.wait_for("#approve").await;
+    assert!(
+        browser
+            .wait_for(".binding-message")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Till 3: 4711")
+    );
+    let openid = browser.wait_for("input[name=scope][value=openid]").await;
+    assert!(
+        is_checked(&openid).await && !openid.is_enabled().await.unwrap(),
+        "required scope is locked"
+    );
+    let email = browser.wait_for("input[name=scope][value=email]").await;
+    assert!(is_checked(&email).await);
+    browser.screenshot("consent-1280").await;
+    email.click().await.unwrap();
+    assert!(!is_checked(&email).await);
+    browser
+        .wait_for("#description")
+        .await
+        .send_keys("Work laptop")
+        .await
+        .unwrap();
+    browser.wait_for("#approve").await.click().await.unwrap();
+    browser.wait_for("[data-outcome=approved]").await;
+
+    let tokens = idp.poll(&auth_req_id).await;
+    assert_eq!(tokens["scope"], "openid profile api1.read", "{tokens}");
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["sub"], "818727", "alice's subject");
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_deep_link_survives_sign_in_and_denying_gives_access_denied() {
+    let idp = Idp::start().await;
+    let auth_req_id = idp
+        .start_request("alice", "openid profile", "Caller 0815")
+        .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    let internal_id = browser
+        .wait_for("a[data-request-id]")
+        .await
+        .attr("data-request-id")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The session ends (as it would after idle time); the notification link still leads back here.
+    browser.driver.delete_all_cookies().await.unwrap();
+    browser
+        .driver
+        .goto(idp.url(&format!("/ciba?id={internal_id}")))
+        .await
+        .unwrap();
+    browser.wait_for("#username").await;
+    assert!(
+        browser
+            .path_and_query()
+            .await
+            .starts_with("/Account/Login?ReturnUrl=")
+    );
+    browser.sign_in("alice", "alice").await;
+    browser.wait_for("#deny").await;
+    assert_eq!(
+        browser.path_and_query().await,
+        format!("/ciba?id={internal_id}")
+    );
+    assert!(
+        browser
+            .wait_for(".binding-message")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Caller 0815")
+    );
+    browser.wait_for("#deny").await.click().await.unwrap();
+    browser.wait_for("[data-outcome=denied]").await;
+
+    assert_eq!(idp.poll(&auth_req_id).await["error"], "access_denied");
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn bob_sees_none_of_alices_requests() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid", "For Alice only").await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    let internal_id = browser
+        .wait_for("a[data-request-id]")
+        .await
+        .attr("data-request-id")
+        .await
+        .unwrap()
+        .unwrap();
+
+    browser.driver.delete_all_cookies().await.unwrap();
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("bob", "bob").await;
+    assert_eq!(
+        browser.wait_for("#user-name").await.text().await.unwrap(),
+        "Bob Smith"
+    );
+    browser.wait_for("[data-state=empty]").await;
+    assert!(!browser.exists("a[data-request-id]").await);
+    let page = browser.driver.source().await.unwrap();
+    assert!(!page.contains("For Alice only"));
+
+    browser
+        .driver
+        .goto(idp.url(&format!("/ciba/requests/{internal_id}")))
+        .await
+        .unwrap();
+    browser.wait_for("[data-state=not-found]").await;
+    assert!(!browser.exists("#approve").await);
+    browser.quit().await;
+}
