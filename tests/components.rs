@@ -156,7 +156,8 @@ async fn find(root: &Element, selector: &str) -> Element {
         sleep(10).await;
     }
     panic!(
-        "nothing matched {selector}; the page is: {}",
+        "nothing matched {selector} at {}; the page is: {}",
+        window().location().href().unwrap_or_default(),
         root.inner_html()
     );
 }
@@ -409,65 +410,63 @@ async fn failed_send_keeps_choices_and_retries_the_same_decision() {
     );
 }
 
+/// Changes the address as the browser's Back/Forward would, so the router (which listens for
+/// `popstate`) renders the new route.
+fn go_to(path: &str) {
+    window()
+        .history()
+        .unwrap()
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        .unwrap();
+    window()
+        .dispatch_event(&web_sys::Event::new("popstate").unwrap())
+        .unwrap();
+}
+
+async fn assert_heading_focused(root: &Element, expected: &str) {
+    let heading = find(root, "main h1").await;
+    sleep(20).await;
+    assert_eq!(text(&heading), expected);
+    assert_eq!(
+        document().active_element(),
+        Some(heading),
+        "focus on the new page's heading"
+    );
+}
+
+/// One router for the whole test: a router left behind by an unmounted app would still intercept
+/// link clicks, which a real page never has.
 #[wasm_bindgen_test]
 async fn routes_choose_the_page_and_focus_its_heading() {
     let original = window().location().href().unwrap();
-    let history = window().history().unwrap();
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
 
     // Duende's notification link: the list's address with `?id=`.
-    history
-        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/ciba/?id=r1"))
-        .unwrap();
-    let root = container();
-    let mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <AppRoutes /> }
-        }
-    });
-    find(&root, "#approve").await;
-    assert_eq!(text(&find(&root, "#user-name").await), "Alice Smith");
-    let heading = find(&root, "main h1").await;
-    sleep(20).await;
-    assert_eq!(document().active_element(), Some(heading));
-    drop(mounted);
-
-    // Following a link from the list is a client-side route change: focus moves to the new heading.
-    history
-        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/ciba"))
-        .unwrap();
-    let root = container();
-    let mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <AppRoutes /> }
-        }
-    });
-    find(&root, "a[data-request-id='r1']").await;
-    click(&root, "a[data-request-id='r1']");
-    find(&root, "#approve").await;
-    assert_eq!(window().location().pathname().unwrap(), "/ciba/requests/r1");
-    let heading = find(&root, "main h1").await;
-    sleep(20).await;
-    assert_eq!(text(&heading), "Kitchen TV wants to sign you in");
-    assert_eq!(document().active_element(), Some(heading));
-    drop(mounted);
-
-    history
-        .push_state_with_url(
-            &wasm_bindgen::JsValue::NULL,
-            "",
-            Some("/ciba/somewhere/else"),
-        )
+    window()
+        .history()
+        .unwrap()
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/ciba?id=r1"))
         .unwrap();
     let root = container();
     let _mounted = mount_to(root.clone(), move || {
         provide_api(api);
         view! { <AppRoutes /> }
     });
+    find(&root, "#approve").await;
+    assert_eq!(text(&find(&root, "#user-name").await), "Alice Smith");
+    assert_heading_focused(&root, "Kitchen TV wants to sign you in").await;
+
+    // Client-side navigation: to the list by the header link, then into a request.
+    click(&root, "a.app-title");
+    find(&root, "a[data-request-id='r1']").await;
+    assert_eq!(window().location().pathname().unwrap(), "/ciba/");
+    assert_heading_focused(&root, "Sign-in requests").await;
+    click(&root, "a[data-request-id='r1']");
+    find(&root, "#approve").await;
+    assert_eq!(window().location().pathname().unwrap(), "/ciba/requests/r1");
+    assert_heading_focused(&root, "Kitchen TV wants to sign you in").await;
+
+    go_to("/ciba/somewhere/else");
     let not_found = find(&root, "[data-state='page-not-found']").await;
     assert!(
         not_found
@@ -475,8 +474,15 @@ async fn routes_choose_the_page_and_focus_its_heading() {
             .unwrap()
             .is_some()
     );
+    assert_heading_focused(&root, "Page not found").await;
 
-    history
+    go_to("/ciba/requests/unknown");
+    find(&root, "[data-state='not-found']").await;
+    assert!(root.query_selector("#approve").unwrap().is_none());
+
+    window()
+        .history()
+        .unwrap()
         .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&original))
         .unwrap();
 }

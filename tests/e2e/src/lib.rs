@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 
 /// The repository root (this crate lives in `tests/e2e`).
@@ -27,14 +27,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A child process killed with its whole process group (Chromium is chromedriver's child).
+/// A child process, killed when the test ends, pass or fail. (Chromium, chromedriver's child, is
+/// closed by `Browser::quit`, or by thirtyfour's own drop guard when a test panics first.)
 struct Process(Child);
 
 impl Process {
     fn spawn(command: &mut Command) -> Self {
-        use std::os::unix::process::CommandExt;
         let child = command
-            .process_group(0)
             .stdin(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
@@ -44,10 +43,7 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{}", self.0.id()))
-            .status();
+        let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
@@ -215,6 +211,28 @@ impl Browser {
             _chromedriver: process,
             _profile: profile,
         }
+    }
+
+    /// Renders pages as a phone `width` CSS pixels wide would (touch, mobile viewport rules).
+    pub async fn emulate_phone(&self, width: u32) {
+        self.driver
+            .cdp()
+            .send_raw(
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": width, "height": 720, "deviceScaleFactor": 2, "mobile": true }),
+            )
+            .await
+            .expect("device emulation");
+    }
+
+    /// Runs `script` (a function body that `return`s) in the page and gives back its result.
+    pub async fn eval(&self, script: &str) -> Value {
+        self.driver
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+            .json()
+            .clone()
     }
 
     /// The first element matching `css`, waiting up to 10 s for it to appear.

@@ -162,3 +162,72 @@ async fn bob_sees_none_of_alices_requests() {
     assert!(!browser.exists("#approve").await);
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
+    let idp = Idp::start().await;
+    idp.start_request(
+        "alice",
+        "openid profile email api1.read offline_access",
+        "Kasse 3: Bestellung 4711-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser.emulate_phone(320).await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    browser
+        .wait_for("a[data-request-id]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#approve").await;
+    browser.screenshot("consent-320").await;
+
+    let layout = browser
+        .eval(
+            r#"
+            const box = (el) => el.getBoundingClientRect();
+            const small = [...document.querySelectorAll('button, a, input, .scope label')]
+              .filter((el) => el.offsetParent !== null && el.type !== 'checkbox')
+              .filter((el) => box(el).height < 44 && !el.closest('.scope'))
+              .map((el) => el.outerHTML.slice(0, 80));
+            const labels = [...document.querySelectorAll('.scope label')].filter((l) => box(l).height < 44);
+            return {
+              viewport: window.innerWidth,
+              scrollWidth: document.documentElement.scrollWidth,
+              small,
+              smallScopeRows: labels.length,
+              approve: box(document.getElementById('approve')),
+              deny: box(document.getElementById('deny')),
+            };
+            "#,
+        )
+        .await;
+    assert_eq!(layout["viewport"], 320, "{layout}");
+    assert!(
+        layout["scrollWidth"].as_f64().unwrap() <= 320.0,
+        "no sideways scrolling: {layout}"
+    );
+    assert_eq!(
+        layout["small"],
+        serde_json::json!([]),
+        "controls under 44 px: {layout}"
+    );
+    assert_eq!(layout["smallScopeRows"], 0, "{layout}");
+    // Approve and Deny carry equal weight: the same size.
+    assert_eq!(
+        layout["approve"]["width"], layout["deny"]["width"],
+        "{layout}"
+    );
+    assert_eq!(
+        layout["approve"]["height"], layout["deny"]["height"],
+        "{layout}"
+    );
+    assert!(
+        layout["approve"]["height"].as_f64().unwrap() >= 44.0,
+        "{layout}"
+    );
+    browser.quit().await;
+}
