@@ -23,6 +23,10 @@ pub struct Config {
     /// Lifetime of the browser session after the last request, in minutes.
     #[serde(default = "default_session_idle")]
     pub session_idle_minutes: u32,
+    /// Who may show our pages in a frame (CSP `frame-ancestors` sources, e.g. `https://portal.example`).
+    /// Empty: nobody (`'none'`).
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
     pub users: Vec<User>,
     pub clients: Vec<Client>,
     pub identity_scopes: Vec<Scope>,
@@ -184,6 +188,17 @@ impl Config {
         if self.poll_interval_secs == 0 {
             bail!("poll_interval_secs must be at least 1");
         }
+        for source in &self.frame_ancestors {
+            let plain = !source.is_empty()
+                && source
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ','));
+            if !plain {
+                bail!(
+                    "frame_ancestors: '{source}' is not a CSP source (one origin or keyword per entry)"
+                );
+            }
+        }
         Ok(())
     }
 
@@ -237,6 +252,16 @@ mod tests {
             assert!(demo.allowed_scopes.iter().any(|s| s == scope), "{scope}");
         }
         assert!(config.api_scope("offline_access").is_some());
+    }
+
+    #[test]
+    fn frame_ancestors_must_be_plain_sources() {
+        let demo = include_str!("../ciba-idp.toml");
+        let bad = format!("frame_ancestors = [\"https://a.example; script-src *\"]\n{demo}");
+        let error = Config::parse(&bad).unwrap_err().to_string();
+        assert!(error.contains("frame_ancestors"), "{error}");
+        let good = format!("frame_ancestors = [\"https://portal.example\", \"'self'\"]\n{demo}");
+        assert_eq!(Config::parse(&good).unwrap().frame_ancestors.len(), 2);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod account;
 pub mod approval;
 pub mod backchannel;
 pub mod config;
+pub mod csp;
 pub mod db;
 pub mod demo;
 pub mod discovery;
@@ -114,6 +115,22 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             state.config.session_idle_minutes,
         ))));
 
+    let index_html = dist.as_ref().and_then(|dist| {
+        let path = dist.join("index.html");
+        std::fs::read_to_string(&path)
+            .inspect_err(|error| tracing::warn!("cannot read {}: {error}", path.display()))
+            .ok()
+    });
+    let content_security_policy = csp::policy(
+        index_html.as_deref(),
+        state
+            .config
+            .clients
+            .iter()
+            .filter_map(|client| client.logo_uri.as_deref()),
+        &state.config.frame_ancestors,
+    );
+
     let mut app = Router::new()
         .merge(protocol)
         .route(
@@ -128,7 +145,19 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         let spa = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
         app = app.nest_service("/ciba", spa);
     }
+    // Browsers ignore HSTS over plain http; send it only where it means something.
+    let hsts = state.issuer.starts_with("https://").then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        )
+    });
     app.layer(sessions)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy,
+        ))
+        .layer(tower::util::option_layer(hsts))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -160,6 +160,14 @@ pub fn jwt_claims(jwt: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
+const RECORD_CSP_VIOLATIONS: &str = r#"
+document.addEventListener('securitypolicyviolation', (event) => {
+  const seen = JSON.parse(sessionStorage.getItem('cspViolations') || '[]');
+  seen.push(`${event.effectiveDirective} blocked ${event.blockedURI} on ${location.pathname}`);
+  sessionStorage.setItem('cspViolations', JSON.stringify(seen));
+});
+"#;
+
 /// Headless Chromium behind its own chromedriver.
 pub struct Browser {
     pub driver: WebDriver,
@@ -206,6 +214,16 @@ impl Browser {
             .set_implicit_wait_timeout(Duration::ZERO)
             .await
             .unwrap();
+        // Record every Content-Security-Policy violation for `quit` to check. Injected over CDP, so the
+        // page's own policy does not apply to this script; kept in sessionStorage across navigations.
+        driver
+            .cdp()
+            .send_raw(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": RECORD_CSP_VIOLATIONS }),
+            )
+            .await
+            .expect("CSP violation recorder");
         Self {
             driver,
             _chromedriver: process,
@@ -287,9 +305,18 @@ impl Browser {
             .unwrap();
     }
 
+    /// Every CSP violation seen on this origin's pages so far.
+    pub async fn csp_violations(&self) -> Value {
+        self.eval("return JSON.parse(sessionStorage.getItem('cspViolations') || '[]');")
+            .await
+    }
+
+    /// Ends the session; the pages it showed must have run without a single CSP violation.
     pub async fn quit(self) {
+        let violations = self.csp_violations().await;
         let Self { driver, .. } = self;
         driver.quit().await.unwrap();
+        assert_eq!(violations, json!([]), "Content-Security-Policy violations");
     }
 }
 

@@ -231,3 +231,39 @@ async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
     );
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn pages_are_served_with_a_strict_content_security_policy() {
+    let idp = Idp::start().await;
+    for path in ["/ciba/", "/ciba/requests/anything", "/Account/Login"] {
+        let response = reqwest::get(idp.url(path)).await.unwrap();
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for directive in [
+            "default-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} missing from {policy}"
+            );
+        }
+        assert!(
+            policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{policy}"
+        );
+        assert!(
+            !policy.contains("unsafe-inline") && !policy.contains("'unsafe-eval'"),
+            "{policy}"
+        );
+    }
+    // The hash is what makes Trunk's inline loader run; the other tests' browsers prove it does, with
+    // zero violations (checked in `Browser::quit`).
+}
