@@ -257,10 +257,16 @@ mod tests {
     #[test]
     fn frame_ancestors_must_be_plain_sources() {
         let demo = include_str!("../ciba-idp.toml");
-        let bad = format!("frame_ancestors = [\"https://a.example; script-src *\"]\n{demo}");
+        let bad = demo.replace(
+            "frame_ancestors = []",
+            "frame_ancestors = [\"https://a.example; script-src *\"]",
+        );
         let error = Config::parse(&bad).unwrap_err().to_string();
         assert!(error.contains("frame_ancestors"), "{error}");
-        let good = format!("frame_ancestors = [\"https://portal.example\", \"'self'\"]\n{demo}");
+        let good = demo.replace(
+            "frame_ancestors = []",
+            "frame_ancestors = [\"https://portal.example\", \"'self'\"]",
+        );
         assert_eq!(Config::parse(&good).unwrap().frame_ancestors.len(), 2);
     }
 
