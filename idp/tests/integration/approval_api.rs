@@ -211,6 +211,57 @@ async fn a_repeated_decision_is_409_with_the_outcome() {
     .await;
 }
 
+/// Two tabs, a double tap and a retry, all at once: exactly one decision is recorded, and every other
+/// call is told which one it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_decisions_record_exactly_one() {
+    let idp = std::sync::Arc::new(Idp::start().await);
+    let auth_req_id = idp.start_request("alice", "openid", "race").await;
+    let alice = idp.browser("alice").await;
+    let id = idp.only_pending_id(&alice).await;
+
+    let mut calls = tokio::task::JoinSet::new();
+    for attempt in 0..24 {
+        let (idp, alice) = (idp.clone(), alice.clone());
+        let scopes = if attempt % 2 == 0 {
+            json!(["openid"])
+        } else {
+            json!(null)
+        };
+        let body = json!({"internalId": id, "scopesValuesConsented": scopes});
+        calls.spawn(async move {
+            let response = idp.complete(&alice, body).await;
+            let status = response.status();
+            let problem: Value = response.json().await.unwrap_or(Value::Null);
+            let outcome = if attempt % 2 == 0 {
+                "approved"
+            } else {
+                "denied"
+            };
+            (status, outcome, problem["outcome"].clone())
+        });
+    }
+    let results = calls.join_all().await;
+
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|(status, ..)| *status == StatusCode::NO_CONTENT)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let winning_outcome = winners[0].1;
+    for (status, _, reported) in &results {
+        if *status != StatusCode::NO_CONTENT {
+            assert_eq!(*status, StatusCode::CONFLICT, "{results:?}");
+            assert_eq!(reported, winning_outcome, "{results:?}");
+        }
+    }
+    let (_, tokens) = idp.poll(&auth_req_id).await;
+    match winning_outcome {
+        "approved" => assert_eq!(tokens["scope"], "openid", "{tokens}"),
+        _ => assert_eq!(tokens["error"], "access_denied", "{tokens}"),
+    }
+}
+
 #[tokio::test]
 async fn a_decision_that_does_not_fit_is_400_and_changes_nothing() {
     let idp = Idp::start().await;
