@@ -2,5 +2,6 @@
 //! them, and the approval API as the SPA does.
 
 mod approval_api;
+mod durability;
 mod protocol;
 mod support;
