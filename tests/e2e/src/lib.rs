@@ -63,10 +63,27 @@ async fn wait_until_listening(url: &str, what: &str) {
 pub struct Idp {
     pub base: String,
     _process: Process,
+    _config_dir: Option<TempDir>,
 }
 
 impl Idp {
+    /// A provider with the committed demo configuration.
     pub async fn start() -> Self {
+        Self::start_with_config(workspace_root().join("idp/ciba-idp.toml")).await
+    }
+
+    /// A provider with the demo configuration as `edit` changes it (e.g. extra clients and scopes).
+    pub async fn start_with_demo_config_edited(edit: impl FnOnce(String) -> String) -> Self {
+        let demo = std::fs::read_to_string(workspace_root().join("idp/ciba-idp.toml")).unwrap();
+        let dir = TempDir::new();
+        let path = dir.0.join("ciba-idp.toml");
+        std::fs::write(&path, edit(demo)).unwrap();
+        let mut idp = Self::start_with_config(path).await;
+        idp._config_dir = Some(dir);
+        idp
+    }
+
+    async fn start_with_config(config: PathBuf) -> Self {
         let root = workspace_root();
         let binary = std::env::var_os("CIBA_IDP_BIN")
             .map(PathBuf::from)
@@ -89,7 +106,7 @@ impl Idp {
         let process = Process::spawn(
             Command::new(binary)
                 .arg("--config")
-                .arg(root.join("idp/ciba-idp.toml"))
+                .arg(config)
                 .args([
                     "--db",
                     ":memory:",
@@ -108,6 +125,7 @@ impl Idp {
         Self {
             base,
             _process: process,
+            _config_dir: None,
         }
     }
 
@@ -117,9 +135,21 @@ impl Idp {
 
     /// What a relying party does first: `POST /connect/ciba` as `demo-client`; returns `auth_req_id`.
     pub async fn start_request(&self, user: &str, scope: &str, binding_message: &str) -> String {
+        self.start_request_as(("demo-client", "demo-secret"), user, scope, binding_message)
+            .await
+    }
+
+    /// The same as another client, given as `(client_id, client_secret)`.
+    pub async fn start_request_as(
+        &self,
+        (client_id, secret): (&str, &str),
+        user: &str,
+        scope: &str,
+        binding_message: &str,
+    ) -> String {
         let response = reqwest::Client::new()
             .post(self.url("/connect/ciba"))
-            .basic_auth("demo-client", Some("demo-secret"))
+            .basic_auth(client_id, Some(secret))
             .form(&[
                 ("scope", scope),
                 ("login_hint", user),
@@ -128,8 +158,9 @@ impl Idp {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
+        let status = response.status();
         let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{body}");
         body["auth_req_id"].as_str().unwrap().to_owned()
     }
 
@@ -245,8 +276,13 @@ impl Browser {
 
     /// Runs `script` (a function body that `return`s) in the page and gives back its result.
     pub async fn eval(&self, script: &str) -> Value {
+        self.eval_with(script, Vec::new()).await
+    }
+
+    /// Like [`Browser::eval`], with `arguments[0..]` passed in.
+    pub async fn eval_with(&self, script: &str, args: Vec<Value>) -> Value {
         self.driver
-            .execute(script, Vec::new())
+            .execute(script, args)
             .await
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
             .json()
