@@ -23,6 +23,9 @@ pub struct Config {
     /// Lifetime of the browser session after the last request, in minutes.
     #[serde(default = "default_session_idle")]
     pub session_idle_minutes: u32,
+    /// How long a sign-in lasts however active the user is, in seconds: then they must sign in again.
+    #[serde(default = "default_session_absolute")]
+    pub session_absolute_timeout_secs: u32,
     /// Who may show our pages in a frame (CSP `frame-ancestors` sources, e.g. `https://portal.example`).
     /// Empty: nobody (`'none'`).
     #[serde(default)]
@@ -41,6 +44,9 @@ fn default_token_lifetime() -> u32 {
 }
 fn default_session_idle() -> u32 {
     60
+}
+fn default_session_absolute() -> u32 {
+    12 * 3600
 }
 
 /// What a client may put in `binding_message`: it is shown to the user on two devices, so it must be
@@ -185,6 +191,9 @@ impl Config {
                 );
             }
         }
+        if self.session_absolute_timeout_secs == 0 {
+            bail!("session_absolute_timeout_secs must be at least 1");
+        }
         if self.poll_interval_secs == 0 {
             bail!("poll_interval_secs must be at least 1");
         }
@@ -200,6 +209,11 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Whether a sign-in at `auth_time` (Unix seconds) has outlived `session_absolute_timeout_secs`.
+    pub fn sign_in_expired(&self, auth_time: i64) -> bool {
+        crate::now() - auth_time >= i64::from(self.session_absolute_timeout_secs)
     }
 
     pub fn user_by_username(&self, username: &str) -> Option<&User> {

@@ -43,7 +43,14 @@ impl FromRequestParts<AppState> for CurrentUser {
         // A user removed from the configuration loses their sessions with it.
         let user = subject.and_then(|subject| state.config.user_by_subject(&subject).cloned());
         match (user, auth_time) {
-            (Some(user), Some(auth_time)) => Ok(Self { user, auth_time }),
+            (Some(user), Some(auth_time)) if !state.config.sign_in_expired(auth_time) => {
+                Ok(Self { user, auth_time })
+            }
+            (_, Some(_)) => {
+                // Past its absolute lifetime (or its user is gone): end it here, not just refuse it.
+                session.flush().await.map_err(anyhow::Error::from)?;
+                Err(ApiError::Unauthorized)
+            }
             _ => Err(ApiError::Unauthorized),
         }
     }

@@ -500,6 +500,36 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
 }
 
 #[tokio::test]
+async fn a_sign_in_ends_after_its_absolute_lifetime_however_active() {
+    let idp = Idp::start_with_config(|demo| {
+        demo.replace(
+            "session_absolute_timeout_secs = 43200",
+            "session_absolute_timeout_secs = 3",
+        )
+    })
+    .await;
+    let alice = idp.browser("alice").await;
+    let session = idp.url("/api/ciba/session");
+    // Busy the whole time, so the idle timeout never strikes. (Sign-in times are whole seconds: stay
+    // clear of the boundary on both sides.)
+    for _ in 0..3 {
+        let response = alice.get(&session).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
+    assert_problem(
+        alice.get(&session).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    // Ended, not just refused: signing in again starts a fresh lifetime.
+    let again = idp.browser("alice").await;
+    let response = again.get(&session).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn openapi_document_is_served_and_the_committed_copy_is_current() {
     let idp = Idp::start().await;
     let served = reqwest::get(idp.url("/api/ciba/openapi.json"))

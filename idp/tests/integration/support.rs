@@ -24,7 +24,13 @@ pub struct Idp {
 
 impl Idp {
     pub async fn start() -> Self {
-        let config = Config::parse(&format!("{DEMO_CONFIG}{NO_CIBA_CLIENT}")).expect("test config");
+        Self::start_with_config(|demo| demo).await
+    }
+
+    /// A provider whose demo configuration `edit` changed first.
+    pub async fn start_with_config(edit: impl FnOnce(String) -> String) -> Self {
+        let text = edit(format!("{DEMO_CONFIG}{NO_CIBA_CLIENT}"));
+        let config = Config::parse(&text).expect("test config");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = ciba_idp::build(ciba_idp::Options {
