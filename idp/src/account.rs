@@ -1,9 +1,11 @@
 //! Sign-in and sign-out: a plain server-rendered form, so it works before any script loads.
 
+use std::net::SocketAddr;
+
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
@@ -66,10 +68,28 @@ pub async fn login_page(
 
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let return_url = local_return_url(Some(&form.return_url)).to_owned();
+    if let Err(limited) = state.limits.login(form.username.trim(), peer.ip()) {
+        // Checked before the password, so guessing costs the same whether the guess is right or not.
+        let message = format!(
+            "Too many sign-in attempts. Wait {} seconds and try again.",
+            limited.retry_after_secs()
+        );
+        return match new_form_token(&session).await {
+            Ok(token) => render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &return_url,
+                &form.username,
+                &token,
+                Some(&message),
+            ),
+            Err(response) => response,
+        };
+    }
     let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
     let token_ok =
         expected.is_some_and(|t| bool::from(t.as_bytes().ct_eq(form.form_token.as_bytes())));

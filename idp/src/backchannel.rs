@@ -7,11 +7,12 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::db::NewRequest;
+use crate::limits::Limited;
 use crate::oauth::{FormParams, OAuthError, authenticate_client, random_token};
 
 pub async fn backchannel_authentication(
@@ -22,6 +23,11 @@ pub async fn backchannel_authentication(
     let params = FormParams::parse(&headers, &body)?;
     let config = &state.config;
     let client = authenticate_client(config, &headers, &params)?;
+    // Every call counts against the client; only valid ones (each a prompt) against the user, below.
+    state
+        .limits
+        .backchannel_client(&client.client_id)
+        .map_err(|limited| too_many(limited, "from this client"))?;
     if !client.allow_ciba {
         return Err(OAuthError::new(
             "unauthorized_client",
@@ -101,6 +107,10 @@ pub async fn backchannel_authentication(
 
     let now = crate::now();
     let internal_id = uuid::Uuid::new_v4().simple().to_string();
+    state
+        .limits
+        .backchannel_user(&user.subject)
+        .map_err(|limited| too_many(limited, "for this user"))?;
     let auth_req_id = random_token();
     state
         .db
@@ -133,4 +143,16 @@ pub async fn backchannel_authentication(
         "expires_in": expires_in,
         "interval": config.poll_interval_secs,
     })))
+}
+
+/// Over a rate limit: 429 with the CIBA error that tells a client to back off.
+fn too_many(limited: Limited, whose: &str) -> OAuthError {
+    OAuthError {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        error: "slow_down",
+        description: format!(
+            "Too many sign-in requests {whose}; try again in {} s.",
+            limited.retry_after_secs()
+        ),
+    }
 }

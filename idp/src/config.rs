@@ -30,6 +30,8 @@ pub struct Config {
     /// Empty: nobody (`'none'`).
     #[serde(default)]
     pub frame_ancestors: Vec<String>,
+    #[serde(default)]
+    pub rate_limits: RateLimitConfig,
     pub users: Vec<User>,
     pub clients: Vec<Client>,
     pub identity_scopes: Vec<Scope>,
@@ -47,6 +49,29 @@ fn default_session_idle() -> u32 {
 }
 fn default_session_absolute() -> u32 {
     12 * 3600
+}
+
+/// Requests per minute, each with a burst of the same size.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Backchannel requests any clients may start for one user (Auth0 allows 5).
+    pub backchannel_per_user_per_minute: u32,
+    pub backchannel_per_client_per_minute: u32,
+    /// Password attempts for one username, and from one IP address.
+    pub login_per_user_per_minute: u32,
+    pub login_per_ip_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            backchannel_per_user_per_minute: 5,
+            backchannel_per_client_per_minute: 60,
+            login_per_user_per_minute: 5,
+            login_per_ip_per_minute: 20,
+        }
+    }
 }
 
 /// What a client may put in `binding_message`: it is shown to the user on two devices, so it must be
@@ -190,6 +215,17 @@ impl Config {
                     client.client_id
                 );
             }
+        }
+        let limits = &self.rate_limits;
+        if [
+            limits.backchannel_per_user_per_minute,
+            limits.backchannel_per_client_per_minute,
+            limits.login_per_user_per_minute,
+            limits.login_per_ip_per_minute,
+        ]
+        .contains(&0)
+        {
+            bail!("rate_limits: every limit must be at least 1 per minute");
         }
         if self.session_absolute_timeout_secs == 0 {
             bail!("session_absolute_timeout_secs must be at least 1");

@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod discovery;
 pub mod keys;
+pub mod limits;
 pub mod oauth;
 pub mod problem;
 pub mod session;
@@ -35,6 +36,7 @@ use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
 use crate::config::Config;
 use crate::db::Db;
 use crate::keys::SigningKey;
+use crate::limits::RateLimits;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -42,6 +44,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub keys: Arc<SigningKey>,
+    pub limits: Arc<RateLimits>,
     /// Our own origin, e.g. `http://127.0.0.1:8080`: the `iss` of tokens and the base of every link.
     pub issuer: Arc<str>,
 }
@@ -61,6 +64,7 @@ pub async fn build(options: Options) -> anyhow::Result<Router> {
     let db = Db::open(&options.db).await?;
     let keys = SigningKey::load_or_create(&db, now()).await?;
     let state = AppState {
+        limits: Arc::new(RateLimits::new(&options.config.rate_limits)),
         config: Arc::new(options.config),
         db,
         keys: Arc::new(keys),
@@ -69,7 +73,7 @@ pub async fn build(options: Options) -> anyhow::Result<Router> {
     if options.demo {
         demo::seed(&state).await?;
     }
-    spawn_purger(state.db.clone());
+    spawn_purger(state.db.clone(), state.limits.clone());
     Ok(router(state, options.dist))
 }
 
@@ -169,12 +173,14 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         .with_state(state)
 }
 
-/// Deletes long-expired requests and tokens once a minute, so nothing stale is kept or shown.
-fn spawn_purger(db: Db) {
+/// Deletes long-expired requests and tokens once a minute, so nothing stale is kept or shown, and lets
+/// the rate limiters forget idle keys.
+fn spawn_purger(db: Db, limits: Arc<RateLimits>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
+            limits.forget_idle();
             match db.purge(now()).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::debug!(purged, "purged expired rows"),

@@ -3,5 +3,6 @@
 
 mod approval_api;
 mod durability;
+mod limits;
 mod protocol;
 mod support;

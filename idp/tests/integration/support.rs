@@ -42,7 +42,14 @@ impl Idp {
         })
         .await
         .expect("provider starts");
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap()
+        });
         Self { base }
     }
 

@@ -1,0 +1,67 @@
+//! Rate limits: a client cannot flood a user with prompts, and nobody can guess passwords at speed.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::Idp;
+
+#[tokio::test]
+async fn a_user_gets_at_most_five_backchannel_requests_a_minute() {
+    let idp = Idp::start().await;
+    let request = |user: &'static str| {
+        let idp = &idp;
+        async move {
+            idp.backchannel(&[("scope", "openid"), ("login_hint", user)])
+                .await
+        }
+    };
+    for attempt in 1..=5 {
+        assert_eq!(
+            request("alice").await.status(),
+            StatusCode::OK,
+            "request {attempt}"
+        );
+    }
+    let refused = request("alice").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "slow_down", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("try again"),
+        "{body}"
+    );
+    // Another user is not affected.
+    assert_eq!(request("bob").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn password_guessing_is_stopped_even_when_the_guess_is_right() {
+    let idp = Idp::start().await;
+    let browser = idp.anonymous_browser();
+    for attempt in 1..=5 {
+        let response = idp.sign_in(&browser, "alice", "wrong", "/ciba/").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "attempt {attempt}"
+        );
+    }
+    let response = idp.sign_in(&browser, "alice", "alice", "/ciba/").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Too many sign-in attempts"), "{page}");
+    let session = browser
+        .get(idp.url("/api/ciba/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), StatusCode::UNAUTHORIZED, "not signed in");
+    // Bob, from the same address, can still sign in.
+    let response = idp
+        .sign_in(&idp.anonymous_browser(), "bob", "bob", "/ciba/")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
