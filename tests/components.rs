@@ -6,8 +6,8 @@ use std::{cell::RefCell, rc::Rc};
 use ciba_approval::{
     AppRoutes,
     api::{Api, ApiError, ApiFuture, Completed, NOT_FOUND_MESSAGE, provide_api},
-    components::NOTHING_TICKED,
-    pages::{Consent, EMPTY_LIST_MESSAGE, PendingRequests},
+    components::{EXPIRED_MESSAGE, NOTHING_TICKED},
+    pages::{Consent, EMPTY_LIST_MESSAGE, EXPIRED_NOTICE, PendingRequests},
 };
 use ciba_contract::{ClientInfo, CompleteRequest, LoginRequest, Outcome, ScopeInfo, SessionInfo};
 use leptos::{mount::mount_to, prelude::*};
@@ -147,9 +147,9 @@ async fn sleep(milliseconds: i32) {
     JsFuture::from(promise).await.unwrap();
 }
 
-/// Waits (up to two seconds) for `selector` to match inside `root`.
+/// Waits (up to four seconds) for `selector` to match inside `root`.
 async fn find(root: &Element, selector: &str) -> Element {
-    for _ in 0..200 {
+    for _ in 0..400 {
         if let Some(element) = root.query_selector(selector).unwrap() {
             return element;
         }
@@ -485,4 +485,76 @@ async fn routes_choose_the_page_and_focus_its_heading() {
         .unwrap()
         .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&original))
         .unwrap();
+}
+
+/// An RFC 3339 instant `milliseconds` from now.
+fn in_ms(milliseconds: f64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        js_sys::Date::now() + milliseconds,
+    ))
+    .to_iso_string()
+    .into()
+}
+
+#[wasm_bindgen_test]
+async fn the_decision_goes_when_the_request_expires_on_screen() {
+    let request = LoginRequest {
+        expires_at: in_ms(800.0),
+        ..login_request("r1", "Kitchen TV", "ABC-123")
+    };
+    let api = FakeApi::with(vec![request]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="r1" /> }
+        }
+    });
+
+    find(&root, "#approve").await;
+    let notice = find(&root, "[data-state='expired']").await;
+    assert_eq!(notice.get_attribute("role").as_deref(), Some("status"));
+    assert!(text(&notice).contains(EXPIRED_MESSAGE));
+    assert!(root.query_selector("#approve").unwrap().is_none());
+    assert!(root.query_selector("#deny").unwrap().is_none());
+    assert!(root.query_selector("a[href='/ciba/']").unwrap().is_some());
+    assert!(api.sent().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn requests_that_expire_leave_the_list_with_a_notice() {
+    let expiring = LoginRequest {
+        expires_at: in_ms(800.0),
+        ..login_request("soon", "Kitchen TV", "ABC-123")
+    };
+    let api = FakeApi::with(vec![expiring, login_request("later", "Till 3", "4711")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <PendingRequests /> }
+    });
+
+    let soon = find(&root, "a[data-request-id='soon']").await;
+    let status = root
+        .query_selector("p.notice[role='status']")
+        .unwrap()
+        .unwrap();
+    assert_eq!(text(&status), "", "nothing to announce yet");
+    for _ in 0..300 {
+        if text(&status) == EXPIRED_NOTICE {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert_eq!(text(&status), EXPIRED_NOTICE);
+    let item: HtmlElement = soon.closest("li").unwrap().unwrap().unchecked_into();
+    assert!(item.hidden(), "the expired request is gone");
+    let later: HtmlElement = find(&root, "a[data-request-id='later']")
+        .await
+        .closest("li")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert!(!later.hidden(), "the others stay");
 }

@@ -3,8 +3,12 @@ use leptos::prelude::*;
 
 use crate::{
     api::ApiError,
-    components::{ErrorAlert, PageHeading, TimeLeft, use_clock},
+    components::{ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
+    list_href,
 };
+
+/// Shown instead of the decision once the request's time is up.
+pub const EXPIRED_MESSAGE: &str = "This request expired, so it can no longer be approved. If you still want to sign in, start again on the other device.";
 
 /// Shown when Approve is pressed with nothing ticked (which the server would read as a denial).
 pub const NOTHING_TICKED: &str =
@@ -74,8 +78,8 @@ pub fn ConsentForm(
 ) -> impl IntoView {
     let now = use_clock();
     let choices: Vec<ScopeChoice> = request.scopes().map(ScopeChoice::new).collect();
-    let api_choices = choices[request.identity_scopes.len()..].to_vec();
-    let identity_choices = choices[..request.identity_scopes.len()].to_vec();
+    let api_choices = StoredValue::new(choices[request.identity_scopes.len()..].to_vec());
+    let identity_choices = StoredValue::new(choices[..request.identity_scopes.len()].to_vec());
     let choices = StoredValue::new(choices);
     let description = RwSignal::new(String::new());
     // Why the last Approve was refused before anything was sent.
@@ -106,6 +110,10 @@ pub fn ConsentForm(
         }
     });
     let expires_at = request.expires_at.clone();
+    let expired = Memo::new({
+        let expires_at = expires_at.clone();
+        move |_| has_passed(&expires_at, now.get())
+    });
     let request = StoredValue::new(request);
 
     let approve = move |_| {
@@ -157,49 +165,63 @@ pub fn ConsentForm(
                 <p>"Check that this matches what the other device shows."</p>
                 <p class="warning">"If you did not start this, deny it."</p>
             </section>
-            <form class="decision" novalidate on:submit=|event| event.prevent_default()>
-                <ScopeGroup legend="Personal information" choices=identity_choices />
-                <ScopeGroup legend="Application access" choices=api_choices />
-                <div class="field">
-                    <label for="description">"Name this device (optional)"</label>
-                    <input
-                        id="description"
-                        name="description"
-                        type="text"
-                        autocomplete="off"
-                        maxlength=DESCRIPTION_MAX_CHARS.to_string()
-                        aria-describedby="description-hint"
-                        bind:value=description
-                    />
-                    <p id="description-hint" class="hint">
-                        "Helps you recognise this sign-in later."
+            <Show
+                when=move || !expired.get()
+                fallback=|| {
+                    view! {
+                        <section class="expired-notice" role="status" data-state="expired">
+                            <p>{EXPIRED_MESSAGE}</p>
+                            <p>
+                                <a href=list_href()>"Back to sign-in requests"</a>
+                            </p>
+                        </section>
+                    }
+                }
+            >
+                <form class="decision" novalidate on:submit=|event| event.prevent_default()>
+                    <ScopeGroup legend="Personal information" choices=identity_choices.get_value() />
+                    <ScopeGroup legend="Application access" choices=api_choices.get_value() />
+                    <div class="field">
+                        <label for="description">"Name this device (optional)"</label>
+                        <input
+                            id="description"
+                            name="description"
+                            type="text"
+                            autocomplete="off"
+                            maxlength=DESCRIPTION_MAX_CHARS.to_string()
+                            aria-describedby="description-hint"
+                            bind:value=description
+                        />
+                        <p id="description-hint" class="hint">
+                            "Helps you recognise this sign-in later."
+                        </p>
+                    </div>
+                    {move || {
+                        refusal
+                            .get()
+                            .map(|message| view! { <ErrorAlert message /> })
+                    }}
+                    {move || {
+                        send_error
+                            .get()
+                            .map(|error| {
+                                let on_retry = error.is_retryable().then_some(on_retry);
+                                view! { <ErrorAlert message=error.message() on_retry retry_disabled=sending /> }
+                            })
+                    }}
+                    <p class="sending" role="status">
+                        {move || sending.get().then_some("Sending your decision…")}
                     </p>
-                </div>
-                {move || {
-                    refusal
-                        .get()
-                        .map(|message| view! { <ErrorAlert message /> })
-                }}
-                {move || {
-                    send_error
-                        .get()
-                        .map(|error| {
-                            let on_retry = error.is_retryable().then_some(on_retry);
-                            view! { <ErrorAlert message=error.message() on_retry retry_disabled=sending /> }
-                        })
-                }}
-                <p class="sending" role="status">
-                    {move || sending.get().then_some("Sending your decision…")}
-                </p>
-                <div class="actions">
-                    <button id="approve" type="button" class="button" disabled=sending on:click=approve>
-                        "Approve"
-                    </button>
-                    <button id="deny" type="button" class="button" disabled=sending on:click=deny>
-                        "Deny"
-                    </button>
-                </div>
-            </form>
+                    <div class="actions">
+                        <button id="approve" type="button" class="button" disabled=sending on:click=approve>
+                            "Approve"
+                        </button>
+                        <button id="deny" type="button" class="button" disabled=sending on:click=deny>
+                            "Deny"
+                        </button>
+                    </div>
+                </form>
+            </Show>
         </article>
     }
 }

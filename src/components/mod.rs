@@ -8,8 +8,10 @@ mod session_header;
 mod time_left;
 
 pub use alert::ErrorAlert;
-pub use consent_form::{ConsentForm, NOTHING_TICKED, client_label, safe_client_uri, scope_label};
+pub use consent_form::{
+    ConsentForm, EXPIRED_MESSAGE, NOTHING_TICKED, client_label, safe_client_uri, scope_label,
+};
 pub use decision_result::DecisionResult;
 pub use heading::PageHeading;
 pub use session_header::SessionHeader;
-pub use time_left::{TimeLeft, describe_time_left, use_clock};
+pub use time_left::{TimeLeft, describe_time_left, has_passed, use_clock};

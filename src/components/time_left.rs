@@ -15,6 +15,13 @@ pub fn use_clock() -> ReadSignal<f64> {
     now
 }
 
+/// Whether an RFC 3339 instant has passed by `now` (milliseconds since the epoch). An unreadable
+/// instant never expires here: the server is the judge of that.
+pub fn has_passed(instant: &str, now: f64) -> bool {
+    let at = js_sys::Date::parse(instant);
+    !at.is_nan() && at <= now
+}
+
 /// "4 min 05 s left", "45 s left" or "Expired".
 pub fn describe_time_left(seconds: i64) -> String {
     match seconds {

@@ -4,10 +4,13 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{ApiError, use_api},
-    components::{ErrorAlert, PageHeading, TimeLeft, use_clock},
+    components::{ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
     pages::Consent,
     request_href,
 };
+
+/// Announced when requests run out of time while the list is open.
+pub const EXPIRED_NOTICE: &str = "A request expired and was removed from the list.";
 
 pub const EMPTY_LIST_MESSAGE: &str =
     "When an app on another device asks to sign you in, the request appears here.";
@@ -32,6 +35,8 @@ pub fn PendingRequests() -> impl IntoView {
     let (refreshing, set_refreshing) = signal(false);
     let now = use_clock();
     let refresh = move || requests.refetch();
+    // Requests that ran out of time while shown: they leave the list, and the user is told.
+    let expired_while_open = RwSignal::new(0_usize);
 
     view! {
         <div class="page-title">
@@ -46,6 +51,9 @@ pub fn PendingRequests() -> impl IntoView {
                 "Refresh"
             </button>
         </div>
+        <p class="notice" role="status">
+            {move || (expired_while_open.get() > 0).then_some(EXPIRED_NOTICE)}
+        </p>
         <Transition
             fallback=|| {
                 view! {
@@ -71,7 +79,9 @@ pub fn PendingRequests() -> impl IntoView {
                             <ul class="request-list">
                                 {list
                                     .into_iter()
-                                    .map(|request| view! { <RequestItem request now /> })
+                                    .map(|request| {
+                                        view! { <RequestItem request now expired_while_open /> }
+                                    })
                                     .collect_view()}
                             </ul>
                         }
@@ -96,7 +106,21 @@ pub fn PendingRequests() -> impl IntoView {
 }
 
 #[component]
-fn RequestItem(request: LoginRequest, now: ReadSignal<f64>) -> impl IntoView {
+fn RequestItem(
+    request: LoginRequest,
+    now: ReadSignal<f64>,
+    /// Counts this request when it expires while on screen.
+    expired_while_open: RwSignal<usize>,
+) -> impl IntoView {
+    let expires_at = request.expires_at.clone();
+    let expired = Memo::new(move |_| has_passed(&expires_at, now.get()));
+    Effect::new(move |was_expired: Option<bool>| {
+        let expired = expired.get();
+        if expired && was_expired == Some(false) {
+            expired_while_open.update(|count| *count += 1);
+        }
+        expired
+    });
     let href = request_href(&request.internal_id);
     let client_name = crate::components::client_label(&request);
     let binding_message = match request.binding_message {
@@ -109,7 +133,7 @@ fn RequestItem(request: LoginRequest, now: ReadSignal<f64>) -> impl IntoView {
         None => view! { <span class="no-binding">"No code to compare"</span> }.into_any(),
     };
     view! {
-        <li>
+        <li hidden=move || expired.get()>
             <a class="request" data-request-id=request.internal_id href=href>
                 <span class="client-name">{client_name}</span>
                 {binding_message}
