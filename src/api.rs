@@ -106,6 +106,13 @@ impl ApiError {
     }
 }
 
+/// The pending list, and the tag to ask "changed since?" with next time.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Listing {
+    pub requests: Vec<LoginRequest>,
+    pub etag: Option<String>,
+}
+
 /// A decision the server accepted (204).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Completed {
@@ -117,8 +124,9 @@ pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 /// Everything the pages ask of the server. Object-safe so tests can provide a fake.
 pub trait Api {
     fn session(&self) -> ApiFuture<SessionInfo>;
-    /// Pending requests for the signed-in user, newest first.
-    fn requests(&self) -> ApiFuture<Vec<LoginRequest>>;
+    /// Pending requests for the signed-in user, newest first; `None` when they are unchanged since
+    /// the listing tagged `if_none_match` (a 304, which costs no body).
+    fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>>;
     fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest>;
     fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed>;
     /// Ends the session and, on success, leaves the page for the login page.
@@ -173,8 +181,28 @@ impl Api for HttpApi {
         Box::pin(get_json(self.url("/session"), self.settings.clone()))
     }
 
-    fn requests(&self) -> ApiFuture<Vec<LoginRequest>> {
-        Box::pin(get_json(self.url("/requests"), self.settings.clone()))
+    fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>> {
+        let url = self.url("/requests");
+        let settings = self.settings.clone();
+        Box::pin(async move {
+            let mut request = Request::get(&url).header("Accept", "application/json");
+            if let Some(etag) = &if_none_match {
+                request = request.header("If-None-Match", etag);
+            }
+            let response = request.send().await.map_err(|_| ApiError::Network)?;
+            if response.status() == 304 {
+                return Ok(None);
+            }
+            if !response.ok() {
+                return Err(error_from(response, &settings).await);
+            }
+            let etag = response.headers().get("etag");
+            let requests = response
+                .json()
+                .await
+                .map_err(|_| ApiError::Server(response.status()))?;
+            Ok(Some(Listing { requests, etag }))
+        })
     }
 
     fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest> {

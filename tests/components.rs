@@ -1,11 +1,14 @@
 //! Component tests in a real browser, with a fake API in context instead of the network.
 #![cfg(target_arch = "wasm32")]
 
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 
 use ciba_approval::{
     AppRoutes,
-    api::{Api, ApiError, ApiFuture, Completed, NOT_FOUND_MESSAGE, provide_api},
+    api::{Api, ApiError, ApiFuture, Completed, Listing, NOT_FOUND_MESSAGE, provide_api},
     components::{EXPIRED_MESSAGE, NOTHING_TICKED},
     pages::{Consent, EMPTY_LIST_MESSAGE, EXPIRED_NOTICE, PendingRequests},
 };
@@ -21,7 +24,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// Answers from memory and records every decision it is sent.
 #[derive(Clone, Default)]
 struct FakeApi {
-    requests: Vec<LoginRequest>,
+    requests: Rc<RefCell<Vec<LoginRequest>>>,
+    /// Bumped whenever `requests` changes; the list's ETag is `"v{version}"`.
+    version: Rc<Cell<u32>>,
+    /// How many list calls were answered "unchanged" (304).
+    unchanged: Rc<Cell<u32>>,
     /// Answers to `complete`, in order; once used up, every decision succeeds.
     complete_answers: Rc<RefCell<Vec<Result<Completed, ApiError>>>>,
     sent: Rc<RefCell<Vec<CompleteRequest>>>,
@@ -30,9 +37,15 @@ struct FakeApi {
 impl FakeApi {
     fn with(requests: Vec<LoginRequest>) -> Self {
         Self {
-            requests,
+            requests: Rc::new(RefCell::new(requests)),
             ..Self::default()
         }
+    }
+
+    /// A client starts another request: it is the newest.
+    fn add(&self, request: LoginRequest) {
+        self.requests.borrow_mut().insert(0, request);
+        self.version.set(self.version.get() + 1);
     }
 
     fn answering(self, answers: Vec<Result<Completed, ApiError>>) -> Self {
@@ -55,14 +68,24 @@ impl Api for FakeApi {
         })
     }
 
-    fn requests(&self) -> ApiFuture<Vec<LoginRequest>> {
-        let requests = self.requests.clone();
-        Box::pin(async move { Ok(requests) })
+    fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>> {
+        let etag = format!("\"v{}\"", self.version.get());
+        let answer = if if_none_match.as_deref() == Some(etag.as_str()) {
+            self.unchanged.set(self.unchanged.get() + 1);
+            None
+        } else {
+            Some(Listing {
+                requests: self.requests.borrow().clone(),
+                etag: Some(etag),
+            })
+        };
+        Box::pin(async move { Ok(answer) })
     }
 
     fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest> {
         let found = self
             .requests
+            .borrow()
             .iter()
             .find(|request| request.internal_id == internal_id)
             .cloned();
@@ -557,4 +580,61 @@ async fn requests_that_expire_leave_the_list_with_a_notice() {
         .unwrap()
         .unchecked_into();
     assert!(!later.hidden(), "the others stay");
+}
+
+/// What the browser does when the tab is shown again.
+fn become_visible() {
+    document()
+        .dispatch_event(
+            &web_sys::Event::new_with_event_init_dict("visibilitychange", &{
+                let init = web_sys::EventInit::new();
+                init.set_bubbles(true);
+                init
+            })
+            .unwrap(),
+        )
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_list_refreshes_itself_keeping_rows_that_did_not_change() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <PendingRequests /> }
+        }
+    });
+    let first = find(&root, "a[data-request-id='r1']").await;
+
+    // Nothing changed: the page asks "changed since?" and gets a 304, and the row stays as it was.
+    become_visible();
+    for _ in 0..200 {
+        if api.unchanged.get() > 0 {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert_eq!(
+        api.unchanged.get(),
+        1,
+        "an unchanged list is asked for with its ETag"
+    );
+
+    // A client starts another request: it appears without a reload, and the old row is the same node.
+    api.add(login_request("r2", "Till 3", "4711"));
+    become_visible();
+    find(&root, "a[data-request-id='r2']").await;
+    let rows = root.query_selector_all("a[data-request-id]").unwrap();
+    assert_eq!(rows.length(), 2);
+    let still_first = root
+        .query_selector("a[data-request-id='r1']")
+        .unwrap()
+        .unwrap();
+    assert!(
+        first.is_same_node(Some(&still_first)),
+        "the row that did not change was kept"
+    );
 }

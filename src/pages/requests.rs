@@ -1,6 +1,10 @@
+use std::time::Duration;
+
 use ciba_contract::LoginRequest;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{
     api::{ApiError, use_api},
@@ -27,16 +31,105 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// The signed-in user's pending requests, newest first.
+/// How often the list asks the server for changes while the page is visible.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What the list shows; rows themselves are keyed by request, so a poll only touches what changed.
+#[derive(Clone, PartialEq)]
+enum ListState {
+    Loading,
+    Failed(ApiError),
+    Empty,
+    Shown,
+}
+
+/// The signed-in user's pending requests, newest first, kept current by polling with `If-None-Match`
+/// (an unchanged list costs a bodiless 304). Polling pauses while the tab is hidden and catches up
+/// as soon as it is visible again.
 #[component]
 pub fn PendingRequests() -> impl IntoView {
-    let api = use_api();
-    let requests = LocalResource::new(move || api.requests());
-    let (refreshing, set_refreshing) = signal(false);
+    let api = StoredValue::new(use_api());
+    let listing = RwSignal::new(None::<Result<Vec<LoginRequest>, ApiError>>);
+    let etag = StoredValue::new(None::<String>);
+    let refreshing = RwSignal::new(false);
     let now = use_clock();
-    let refresh = move || requests.refetch();
     // Requests that ran out of time while shown: they leave the list, and the user is told.
     let expired_while_open = RwSignal::new(0_usize);
+
+    // Asked again while a refresh was under way: go once more when it ends, so no change is missed.
+    let again = StoredValue::new(false);
+    let refresh = move || {
+        if refreshing.get_untracked() {
+            again.set_value(true);
+            return;
+        }
+        refreshing.set(true);
+        leptos::task::spawn_local(async move {
+            loop {
+                again.set_value(false);
+                let answer = api.with_value(|api| api.requests(etag.get_value())).await;
+                match answer {
+                    Ok(Some(fresh)) => {
+                        etag.set_value(fresh.etag);
+                        listing.set(Some(Ok(fresh.requests)));
+                    }
+                    Ok(None) => {}
+                    // A failed poll keeps what is on screen; with nothing on screen, say why.
+                    Err(error) => {
+                        if !matches!(listing.get_untracked(), Some(Ok(_))) {
+                            listing.set(Some(Err(error)));
+                        }
+                    }
+                }
+                if !again.get_value() {
+                    break;
+                }
+            }
+            refreshing.set(false);
+        });
+    };
+    refresh();
+    let visible = || document().visibility_state() == web_sys::VisibilityState::Visible;
+    if let Ok(poll) = set_interval_with_handle(
+        move || {
+            if visible() {
+                refresh();
+            }
+        },
+        POLL_INTERVAL,
+    ) {
+        on_cleanup(move || poll.clear());
+    }
+    // `visibilitychange` fires at the document.
+    let on_visible = Closure::<dyn Fn()>::new(move || {
+        if visible() {
+            refresh();
+        }
+    });
+    let _ = document()
+        .add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+    let on_visible = SendWrapper::new(on_visible);
+    on_cleanup(move || {
+        let _ = document().remove_event_listener_with_callback(
+            "visibilitychange",
+            on_visible.as_ref().unchecked_ref(),
+        );
+    });
+
+    let state = Memo::new(move |_| match listing.read().as_ref() {
+        None => ListState::Loading,
+        Some(Err(error)) => ListState::Failed(error.clone()),
+        Some(Ok(list)) if list.is_empty() => ListState::Empty,
+        Some(Ok(_)) => ListState::Shown,
+    });
+    let requests = move || {
+        listing
+            .read()
+            .as_ref()
+            .and_then(|result| result.as_ref().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
 
     view! {
         <div class="page-title">
@@ -45,7 +138,7 @@ pub fn PendingRequests() -> impl IntoView {
                 type="button"
                 id="refresh"
                 class="button"
-                disabled=refreshing
+                disabled=move || refreshing.get()
                 on:click=move |_| refresh()
             >
                 "Refresh"
@@ -54,54 +147,50 @@ pub fn PendingRequests() -> impl IntoView {
         <p class="notice" role="status">
             {move || (expired_while_open.get() > 0).then_some(EXPIRED_NOTICE)}
         </p>
-        <Transition
-            fallback=|| {
+        {move || match state.get() {
+            ListState::Loading => {
                 view! {
                     <p role="status" data-state="loading">
                         "Loading sign-in requests…"
                     </p>
                 }
+                    .into_any()
             }
-            set_pending=set_refreshing
-        >
-            {move || Suspend::new(async move {
-                match requests.await {
-                    Ok(list) if list.is_empty() => {
-                        view! {
-                            <p class="empty" data-state="empty">
-                                {EMPTY_LIST_MESSAGE}
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        view! {
-                            <ul class="request-list">
-                                {list
-                                    .into_iter()
-                                    .map(|request| {
-                                        view! { <RequestItem request now expired_while_open /> }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(error) => {
-                        let on_retry = (error != ApiError::Unauthorized)
-                            .then(|| Callback::new(move |()| refresh()));
-                        view! {
-                            <ErrorAlert
-                                message=error.message()
-                                on_retry
-                                retry_disabled=refreshing
-                            />
-                        }
-                            .into_any()
-                    }
+            ListState::Failed(error) => {
+                let on_retry = (error != ApiError::Unauthorized)
+                    .then(|| Callback::new(move |()| refresh()));
+                view! {
+                    <ErrorAlert
+                        message=error.message()
+                        on_retry
+                        retry_disabled=Signal::derive(move || refreshing.get())
+                    />
                 }
-            })}
-        </Transition>
+                    .into_any()
+            }
+            ListState::Empty => {
+                view! {
+                    <p class="empty" data-state="empty">
+                        {EMPTY_LIST_MESSAGE}
+                    </p>
+                }
+                    .into_any()
+            }
+            ListState::Shown => {
+                view! {
+                    <ul class="request-list">
+                        <For
+                            each=requests
+                            key=|request| request.internal_id.clone()
+                            children=move |request| {
+                                view! { <RequestItem request now expired_while_open /> }
+                            }
+                        />
+                    </ul>
+                }
+                    .into_any()
+            }
+        }}
     }
 }
 
