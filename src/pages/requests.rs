@@ -64,28 +64,33 @@ pub fn PendingRequests() -> impl IntoView {
             return;
         }
         refreshing.set(true);
+        // The page may be left while a request is out: from then on every `try_` finds nothing.
         leptos::task::spawn_local(async move {
             loop {
                 again.set_value(false);
-                let answer = api.with_value(|api| api.requests(etag.get_value())).await;
-                match answer {
+                let Some(pending) = api.try_with_value(|api| api.requests(etag.get_value())) else {
+                    return;
+                };
+                match pending.await {
                     Ok(Some(fresh)) => {
-                        etag.set_value(fresh.etag);
-                        listing.set(Some(Ok(fresh.requests)));
+                        etag.try_set_value(fresh.etag);
+                        listing.try_set(Some(Ok(fresh.requests)));
                     }
                     Ok(None) => {}
                     // A failed poll keeps what is on screen; with nothing on screen, say why.
                     Err(error) => {
-                        if !matches!(listing.get_untracked(), Some(Ok(_))) {
-                            listing.set(Some(Err(error)));
+                        let showing =
+                            listing.try_with_untracked(|list| matches!(list, Some(Ok(_))));
+                        if showing == Some(false) {
+                            listing.try_set(Some(Err(error)));
                         }
                     }
                 }
-                if !again.get_value() {
+                if again.try_get_value() != Some(true) {
                     break;
                 }
             }
-            refreshing.set(false);
+            refreshing.try_set(false);
         });
     };
     refresh();
