@@ -638,3 +638,41 @@ async fn the_list_refreshes_itself_keeping_rows_that_did_not_change() {
         "the row that did not change was kept"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_client_without_a_usable_logo_shows_its_initial() {
+    let with_logo = |id: &str, name: &str, logo: Option<&str>| {
+        let mut request = login_request(id, name, "4711");
+        request.client.logo_uri = logo.map(String::from);
+        request
+    };
+    let api = FakeApi::with(vec![
+        with_logo("none", "kitchen TV", None),
+        with_logo("script", "Evil", Some("javascript:alert(1)")),
+        with_logo("broken", "Till 3", Some("https://invalid.invalid/logo.png")),
+    ]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <PendingRequests /> }
+    });
+
+    let initial = |id: &str| {
+        root.query_selector(&format!("a[data-request-id='{id}'] .client-initial"))
+            .unwrap()
+            .map(|element| text(&element))
+    };
+    find(&root, "a[data-request-id='none'] .client-initial").await;
+    assert_eq!(initial("none").as_deref(), Some("K"));
+    assert_eq!(
+        initial("script").as_deref(),
+        Some("E"),
+        "a javascript: logo is never loaded"
+    );
+    // An https logo is tried; when it fails to load, the initial takes its place.
+    find(&root, "a[data-request-id='broken'] .client-initial").await;
+    assert_eq!(initial("broken").as_deref(), Some("T"));
+    assert!(root.query_selector("img").unwrap().is_none());
+    let logo = root.query_selector(".client-logo").unwrap().unwrap();
+    assert_eq!(logo.get_attribute("aria-hidden").as_deref(), Some("true"));
+}

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::ApiError,
-    components::{ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
+    components::{ClientLogo, ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
     list_href,
 };
 
@@ -86,6 +86,7 @@ pub fn ConsentForm(
     let refusal = RwSignal::new(None::<String>);
 
     let client_name = client_label(&request);
+    let logo_uri = request.client.logo_uri.clone();
     let client_link = request
         .client
         .client_uri
@@ -151,6 +152,7 @@ pub fn ConsentForm(
 
     view! {
         <article class="consent">
+            <ClientLogo name=client_name.clone() logo_uri=logo_uri />
             <PageHeading>
                 <bdi>{client_name}</bdi>
                 " wants to sign you in"

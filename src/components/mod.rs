@@ -1,6 +1,7 @@
 //! Pieces the pages are built from.
 
 mod alert;
+mod client_logo;
 mod consent_form;
 mod decision_result;
 mod heading;
@@ -8,6 +9,7 @@ mod session_header;
 mod time_left;
 
 pub use alert::ErrorAlert;
+pub use client_logo::ClientLogo;
 pub use consent_form::{
     ConsentForm, EXPIRED_MESSAGE, NOTHING_TICKED, client_label, safe_client_uri, scope_label,
 };

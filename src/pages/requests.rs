@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{
     api::{ApiError, use_api},
-    components::{ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
+    components::{ClientLogo, ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
     pages::Consent,
     request_href,
 };
@@ -229,6 +229,7 @@ fn RequestItem(
     view! {
         <li hidden=move || expired.get()>
             <a class="request" data-request-id=request.internal_id href=href>
+                <ClientLogo name=client_name.clone() logo_uri=request.client.logo_uri />
                 <span class="client-name">{client_name}</span>
                 {binding_message}
                 <TimeLeft expires_at=request.expires_at now />

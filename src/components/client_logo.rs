@@ -1,0 +1,33 @@
+use leptos::prelude::*;
+
+/// The client's logo, or its initial when it has none, the address is not https, or the image fails
+/// to load. Decorative: the client's name is always shown beside it.
+#[component]
+pub fn ClientLogo(name: String, logo_uri: Option<String>) -> impl IntoView {
+    let initial = name
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect());
+    let logo = logo_uri.filter(|uri| uri.to_ascii_lowercase().starts_with("https://"));
+    let failed = RwSignal::new(false);
+    view! {
+        <span class="client-logo" aria-hidden="true">
+            {move || match (&logo, failed.get()) {
+                (Some(src), false) => {
+                    view! {
+                        <img
+                            src=src.clone()
+                            alt=""
+                            width="40"
+                            height="40"
+                            referrerpolicy="no-referrer"
+                            on:error=move |_| failed.set(true)
+                        />
+                    }
+                        .into_any()
+                }
+                _ => view! { <span class="client-initial">{initial.clone()}</span> }.into_any(),
+            }}
+        </span>
+    }
+}
