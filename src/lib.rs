@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod components;
+pub mod draft;
 pub mod pages;
 
 use leptos::prelude::*;

@@ -676,3 +676,57 @@ async fn a_client_without_a_usable_logo_shows_its_initial() {
     let logo = root.query_selector(".client-logo").unwrap().unwrap();
     assert_eq!(logo.get_attribute("aria-hidden").as_deref(), Some("true"));
 }
+
+#[wasm_bindgen_test]
+async fn choices_survive_signing_in_again() {
+    // The session ended while sending: the real API sends the browser to sign in; here the page is
+    // simply unmounted and mounted again, as it is when the browser comes back.
+    let api = FakeApi::with(vec![login_request("again", "Kitchen TV", "ABC-123")])
+        .answering(vec![Err(ApiError::Unauthorized)]);
+    let root = container();
+    let mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="again" /> }
+        }
+    });
+    find(&root, "#approve").await;
+    scope_checkbox(&root, "profile").click();
+    scope_checkbox(&root, "offline_access").click();
+    let description: HtmlInputElement = find(&root, "#description").await.unchecked_into();
+    description.set_value("Kitchen tablet");
+    description
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    click(&root, "#approve");
+    sleep(50).await;
+    drop(mounted);
+
+    let root = container();
+    let mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="again" /> }
+        }
+    });
+    find(&root, "#approve").await;
+    assert!(scope_checkbox(&root, "openid").checked());
+    assert!(
+        !scope_checkbox(&root, "profile").checked(),
+        "unticked before stays unticked"
+    );
+    assert!(
+        scope_checkbox(&root, "offline_access").checked(),
+        "ticked before stays ticked"
+    );
+    let description: HtmlInputElement = find(&root, "#description").await.unchecked_into();
+    assert_eq!(description.value(), "Kitchen tablet");
+
+    // Decided now: the draft is gone, and a later visit starts from the defaults.
+    click(&root, "#approve");
+    find(&root, "[data-outcome='approved']").await;
+    drop(mounted);
+    assert!(ciba_approval::draft::take("again").is_none());
+}

@@ -80,8 +80,16 @@ pub fn ConsentForm(
     let choices: Vec<ScopeChoice> = request.scopes().map(ScopeChoice::new).collect();
     let api_choices = StoredValue::new(choices[request.identity_scopes.len()..].to_vec());
     let identity_choices = StoredValue::new(choices[..request.identity_scopes.len()].to_vec());
-    let choices = StoredValue::new(choices);
     let description = RwSignal::new(String::new());
+    // Back from signing in again: the choices as the user left them.
+    if let Some(draft) = crate::draft::take(&request.internal_id) {
+        for choice in &choices {
+            let ticked = draft.scopes.contains(&choice.scope.value);
+            choice.checked.set(choice.scope.required || ticked);
+        }
+        description.set(draft.description.unwrap_or_default());
+    }
+    let choices = StoredValue::new(choices);
     // Why the last Approve was refused before anything was sent.
     let refusal = RwSignal::new(None::<String>);
 
@@ -140,6 +148,7 @@ pub fn ConsentForm(
         match decision {
             Ok(decision) => {
                 refusal.set(None);
+                crate::draft::save(&decision);
                 on_decide.run(decision);
             }
             Err(problem) => refusal.set(Some(problem.to_string())),

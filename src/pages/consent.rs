@@ -119,6 +119,12 @@ fn Decision(request: LoginRequest) -> impl IntoView {
         })
     });
 
+    let internal_id = request.internal_id.clone();
+    Effect::new(move |_| {
+        if stage.get() != Stage::Deciding {
+            crate::draft::discard(&internal_id);
+        }
+    });
     let request = StoredValue::new(request);
     move || match stage.get() {
         Stage::Deciding => view! {

@@ -267,3 +267,58 @@ async fn pages_are_served_with_a_strict_content_security_policy() {
     // The hash is what makes Trunk's inline loader run; the other tests' browsers prove it does, with
     // zero violations (checked in `Browser::quit`).
 }
+
+#[tokio::test]
+async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
+    let idp = Idp::start().await;
+    let auth_req_id = idp
+        .start_request("alice", "openid profile email", "Desk 7")
+        .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    browser
+        .wait_for("a[data-request-id]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#approve").await;
+    let consent_path = browser.path_and_query().await;
+    browser
+        .wait_for("input[name=scope][value=email]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("#description")
+        .await
+        .send_keys("Desk phone")
+        .await
+        .unwrap();
+
+    // The session ends before Approve is pressed: the page goes to sign in and comes back.
+    browser.driver.delete_all_cookies().await.unwrap();
+    browser.wait_for("#approve").await.click().await.unwrap();
+    browser.wait_for("#username").await;
+    browser.sign_in("alice", "alice").await;
+    browser.wait_for("#approve").await;
+    assert_eq!(browser.path_and_query().await, consent_path);
+    let email = browser.wait_for("input[name=scope][value=email]").await;
+    assert!(
+        !is_checked(&email).await,
+        "the unticked scope stays unticked"
+    );
+    let description = browser.wait_for("#description").await;
+    assert_eq!(
+        description.prop("value").await.unwrap().as_deref(),
+        Some("Desk phone")
+    );
+    browser.wait_for("#approve").await.click().await.unwrap();
+    browser.wait_for("[data-outcome=approved]").await;
+
+    let tokens = idp.poll(&auth_req_id).await;
+    assert_eq!(tokens["scope"], "openid profile", "{tokens}");
+    browser.quit().await;
+}

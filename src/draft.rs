@@ -1,0 +1,49 @@
+//! An approval in progress, kept in `sessionStorage` while it is being sent. If the session has
+//! ended, the page goes to sign in and comes back to the same request; the user then finds the
+//! scopes they ticked and the device name they typed as they left them, not the defaults.
+
+use ciba_contract::CompleteRequest;
+use serde::{Deserialize, Serialize};
+
+const KEY_PREFIX: &str = "ciba:draft:";
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct Draft {
+    pub scopes: Vec<String>,
+    pub description: Option<String>,
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// Remembers an approval about to be sent (denials need nothing restored).
+pub fn save(decision: &CompleteRequest) {
+    let Some(scopes) = decision.scopes_values_consented.clone() else {
+        return;
+    };
+    let draft = Draft {
+        scopes,
+        description: decision.description.clone(),
+    };
+    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&draft)) {
+        // Storage may be full or disabled; the decision is still sent, only the restore is lost.
+        let _ = storage.set_item(&format!("{KEY_PREFIX}{}", decision.internal_id), &json);
+    }
+}
+
+/// The draft left for this request, removing it: it is restored once.
+pub fn take(internal_id: &str) -> Option<Draft> {
+    let storage = storage()?;
+    let key = format!("{KEY_PREFIX}{internal_id}");
+    let json = storage.get_item(&key).ok()??;
+    let _ = storage.remove_item(&key);
+    serde_json::from_str(&json).ok()
+}
+
+/// Forgets the draft once the request is decided or gone.
+pub fn discard(internal_id: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(&format!("{KEY_PREFIX}{internal_id}"));
+    }
+}
