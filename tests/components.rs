@@ -9,7 +9,7 @@ use std::{
 use ciba_approval::{
     AppRoutes,
     api::{Api, ApiError, ApiFuture, Completed, Listing, NOT_FOUND_MESSAGE, provide_api},
-    components::{EXPIRED_MESSAGE, NOTHING_TICKED},
+    components::{EXPIRED_MESSAGE, NOTHING_TICKED, WRONG_CODE},
     pages::{Consent, EMPTY_LIST_MESSAGE, EXPIRED_NOTICE, PendingRequests},
 };
 use ciba_contract::{ClientInfo, CompleteRequest, LoginRequest, Outcome, ScopeInfo, SessionInfo};
@@ -142,6 +142,7 @@ fn login_request(id: &str, client_name: &str, binding_message: &str) -> LoginReq
         api_scopes: vec![scope("api1.read", false), scope("offline_access", false)],
         created_at: "2026-01-01T00:00:00Z".into(),
         expires_at: "2999-01-01T00:00:00Z".into(),
+        verify_binding_message: false,
     }
 }
 
@@ -729,4 +730,104 @@ async fn choices_survive_signing_in_again() {
     find(&root, "[data-outcome='approved']").await;
     drop(mounted);
     assert!(ciba_approval::draft::take("again").is_none());
+}
+
+fn verifying_request(id: &str) -> LoginRequest {
+    LoginRequest {
+        verify_binding_message: true,
+        ..login_request(id, "Fabrikam Till 3", "ABC-123")
+    }
+}
+
+/// The three offered codes, as (radio, its text).
+fn code_choices_on_page(root: &Element) -> Vec<(HtmlInputElement, String)> {
+    let radios = root
+        .query_selector_all("input[name='code-choice']")
+        .unwrap();
+    (0..radios.length())
+        .map(|index| {
+            let radio: HtmlInputElement = radios.item(index).unwrap().unchecked_into();
+            let label = root
+                .query_selector(&format!("label[for='{}']", radio.id()))
+                .unwrap()
+                .unwrap();
+            (radio, text(&label))
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn picking_the_right_code_unlocks_approve() {
+    let api = FakeApi::with(vec![verifying_request("v1")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="v1" /> }
+        }
+    });
+    find(&root, "[data-state='code-check']").await;
+    let approve: HtmlInputElement = find(&root, "#approve").await.unchecked_into();
+    assert!(approve.disabled(), "Approve waits for the code");
+    assert!(
+        !root
+            .query_selector("#deny")
+            .unwrap()
+            .unwrap()
+            .unchecked_into::<HtmlInputElement>()
+            .disabled()
+    );
+
+    let choices = code_choices_on_page(&root);
+    assert_eq!(choices.len(), 3);
+    let texts: Vec<&String> = choices.iter().map(|(_, text)| text).collect();
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|text| text.as_str() == "ABC-123")
+            .count(),
+        1
+    );
+    for text in &texts {
+        assert_eq!(text.len(), 7, "look-alikes have the same shape: {text}");
+        assert_eq!(&text[3..4], "-", "{text}");
+    }
+    let (right, _) = choices.iter().find(|(_, text)| text == "ABC-123").unwrap();
+    right.click();
+    find(&root, "p.binding-message").await;
+    assert!(!approve.disabled());
+    click(&root, "#approve");
+    find(&root, "[data-outcome='approved']").await;
+    assert_eq!(api.sent().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_code_leaves_only_deny() {
+    let api = FakeApi::with(vec![verifying_request("v2")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || {
+            provide_api(api);
+            view! { <Consent internal_id="v2" /> }
+        }
+    });
+    find(&root, "[data-state='code-check']").await;
+    let choices = code_choices_on_page(&root);
+    let (wrong, _) = choices.iter().find(|(_, text)| text != "ABC-123").unwrap();
+    wrong.click();
+    let alert = find(&root, "[data-state='code-check'] [role='alert']").await;
+    assert_eq!(text(&alert), WRONG_CODE);
+    let approve: HtmlInputElement = find(&root, "#approve").await.unchecked_into();
+    assert!(approve.disabled());
+    assert!(
+        code_choices_on_page(&root)
+            .iter()
+            .all(|(radio, _)| radio.disabled()),
+        "no second guess"
+    );
+    click(&root, "#deny");
+    find(&root, "[data-outcome='denied']").await;
+    assert_eq!(api.sent(), vec![CompleteRequest::deny("v2")]);
 }

@@ -77,6 +77,10 @@ pub struct LoginRequest {
     pub created_at: String,
     /// RFC 3339.
     pub expires_at: String,
+    /// Against consent fatigue: before Approve is enabled, the user must pick the binding message
+    /// the other device shows from three choices. Switched on per client by the host.
+    #[serde(default)]
+    pub verify_binding_message: bool,
 }
 
 impl LoginRequest {
@@ -245,6 +249,7 @@ mod tests {
             api_scopes: vec![scope("api1.read", false)],
             created_at: "2026-01-01T00:00:00Z".into(),
             expires_at: "2026-01-01T00:05:00Z".into(),
+            verify_binding_message: false,
         }
     }
 

@@ -290,5 +290,7 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
             .collect(),
         created_at: crate::rfc3339(row.created_at),
         expires_at: crate::rfc3339(row.expires_at),
+        verify_binding_message: row.binding_message.is_some()
+            && client.is_some_and(|c| c.verify_binding_message),
     }
 }

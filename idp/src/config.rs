@@ -147,6 +147,10 @@ pub struct Client {
     pub default_expiry_secs: u32,
     #[serde(default = "max_expiry")]
     pub max_expiry_secs: u32,
+    /// Make the user pick this client's binding message from three choices before approving
+    /// (against approving out of habit).
+    #[serde(default)]
+    pub verify_binding_message: bool,
 }
 
 fn yes() -> bool {

@@ -3,7 +3,10 @@ use leptos::prelude::*;
 
 use crate::{
     api::ApiError,
-    components::{ClientLogo, ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
+    components::{
+        ClientLogo, CodeCheck, ErrorAlert, PageHeading, TimeLeft, code_choices, has_passed,
+        use_clock,
+    },
     list_href,
 };
 
@@ -111,11 +114,34 @@ pub fn ConsentForm(
                 </p>
             }
         });
+    // With the code check on, the message itself stays hidden until the user has picked it from the
+    // choices: matching text on one screen proves nothing.
+    let code_check = request
+        .verify_binding_message
+        .then(|| request.binding_message.as_deref().and_then(code_choices))
+        .flatten();
+    let verified = RwSignal::new(code_check.is_none());
+    let picked_wrong = RwSignal::new(false);
     let binding_message = request.binding_message.clone().map(|message| {
+        let shown = move || {
+            verified.get().then(|| {
+                view! {
+                    <p class="binding-message" dir="auto">
+                        {message.clone()}
+                    </p>
+                }
+            })
+        };
+        let check = code_check.map(|(choices, correct)| {
+            view! {
+                <Show when=move || !verified.get()>
+                    <CodeCheck choices=choices.clone() correct verified picked_wrong />
+                </Show>
+            }
+        });
         view! {
-            <p class="binding-message" dir="auto">
-                {message}
-            </p>
+            {shown}
+            {check}
         }
     });
     let expires_at = request.expires_at.clone();
@@ -126,6 +152,9 @@ pub fn ConsentForm(
     let request = StoredValue::new(request);
 
     let approve = move |_| {
+        if !verified.get_untracked() {
+            return;
+        }
         let scopes: Vec<String> = choices.with_value(|choices| {
             choices
                 .iter()
@@ -223,8 +252,25 @@ pub fn ConsentForm(
                     <p class="sending" role="status">
                         {move || sending.get().then_some("Sending your decision…")}
                     </p>
+                    {move || {
+                        (!verified.get())
+                            .then(|| {
+                                view! {
+                                    <p id="approve-hint" class="hint">
+                                        "Pick the code the other device shows to approve. Deny is always possible."
+                                    </p>
+                                }
+                            })
+                    }}
                     <div class="actions">
-                        <button id="approve" type="button" class="button" disabled=sending on:click=approve>
+                        <button
+                            id="approve"
+                            type="button"
+                            class="button"
+                            disabled=move || sending.get() || !verified.get()
+                            aria-describedby=move || (!verified.get()).then_some("approve-hint")
+                            on:click=approve
+                        >
                             "Approve"
                         </button>
                         <button id="deny" type="button" class="button" disabled=sending on:click=deny>

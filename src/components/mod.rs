@@ -2,6 +2,7 @@
 
 mod alert;
 mod client_logo;
+mod code_check;
 mod consent_form;
 mod decision_result;
 mod heading;
@@ -10,6 +11,7 @@ mod time_left;
 
 pub use alert::ErrorAlert;
 pub use client_logo::ClientLogo;
+pub use code_check::{CodeCheck, WRONG_CODE, code_choices};
 pub use consent_form::{
     ConsentForm, EXPIRED_MESSAGE, NOTHING_TICKED, client_label, safe_client_uri, scope_label,
 };

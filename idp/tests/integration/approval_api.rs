@@ -555,3 +555,39 @@ async fn openapi_document_is_served_and_the_committed_copy_is_current() {
     }
     assert!(doc["components"]["schemas"].get("Request").is_some());
 }
+
+#[tokio::test]
+async fn the_code_check_is_asked_for_per_client() {
+    let idp = Idp::start().await;
+    let till = idp
+        .backchannel_as(
+            "pos-terminal",
+            "pos-secret",
+            &[
+                ("scope", "openid"),
+                ("login_hint", "alice"),
+                ("binding_message", "Till 3: 4711"),
+            ],
+        )
+        .await;
+    assert_eq!(till.status(), StatusCode::OK);
+    idp.start_request("alice", "openid", "Desk 7").await;
+    let alice = idp.browser("alice").await;
+    let list: Value = alice
+        .get(idp.url("/api/ciba/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verify = |client: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|request| request["client"]["clientId"] == client)
+            .map(|request| request["verifyBindingMessage"].clone())
+    };
+    assert_eq!(verify("pos-terminal"), Some(json!(true)), "{list}");
+    assert_eq!(verify("demo-client"), Some(json!(false)), "{list}");
+}
