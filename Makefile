@@ -43,8 +43,11 @@ e2e: dist/index.html
 component-tests:
 	cargo test --target wasm32-unknown-unknown -p ciba-approval
 
+# The SPA, plus brotli and gzip copies of every text and wasm file for ciba-idp to serve precompressed.
 dist/index.html: $(SPA_SOURCES)
 	trunk build --release
+	find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' \) \
+	  -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;
 	@touch $@
 
 ## openapi: regenerate the committed contract/openapi.json from the handlers
@@ -85,9 +88,9 @@ tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tool
 
 .tools/chromium:
 	@mkdir -p .tools
-	@{ command -v chromium && command -v chromedriver; } >/dev/null \
-	  || { echo "==> Installing Chromium and ChromeDriver from Debian (one-time, ~2 min)"; apt-get update -qq; \
-	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+	@{ command -v chromium && command -v chromedriver && command -v brotli; } >/dev/null \
+	  || { echo "==> Installing Chromium, ChromeDriver and brotli from Debian (one-time, ~2 min)"; apt-get update -qq; \
+	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver brotli; }
 	@touch $@
 
 clean:

@@ -146,7 +146,17 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         .route("/", get(|| async { Redirect::to("/ciba/") }));
     if let Some(dist) = dist {
         // Client-side routes (`/ciba/requests/…`) are not files: they all get the SPA's index.html.
-        let spa = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+        // Brotli or gzip copies (made at build time) are served when the browser accepts them.
+        let index = ServeFile::new(dist.join("index.html"))
+            .precompressed_br()
+            .precompressed_gzip();
+        let spa = ServeDir::new(&dist)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(index);
+        let spa = tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn(spa_cache_headers))
+            .service(spa);
         app = app.nest_service("/ciba", spa);
     }
     // Browsers ignore HSTS over plain http; send it only where it means something.
@@ -171,6 +181,37 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(state)
+}
+
+/// Trunk names every asset after a hash of its content, so those never change and may be cached for
+/// good; `index.html` (and every client-side route, which is `index.html`) must be revalidated so a
+/// new build is picked up — a repeat visit then costs a 304.
+async fn spa_cache_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let immutable = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    let policy = if immutable && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+}
+
+/// `main-60aa15abdfbecd52.css`, `ciba-approval-76e14d1fb836ef44_bg.wasm`: a 16-hex-digit content hash.
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.match_indices('-').any(|(at, _)| {
+        let rest = &name[at + 1..];
+        rest.len() > 16
+            && rest[..16].chars().all(|c| c.is_ascii_hexdigit())
+            && matches!(rest.as_bytes()[16], b'.' | b'_')
+    })
 }
 
 /// Deletes long-expired requests and tokens once a minute, so nothing stale is kept or shown, and lets
@@ -199,4 +240,21 @@ pub fn rfc3339(unix_seconds: i64) -> String {
     chrono::DateTime::from_timestamp(unix_seconds, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed_asset;
+
+    #[test]
+    fn only_trunk_hashed_names_are_immutable() {
+        assert!(is_hashed_asset("/ciba-approval-76e14d1fb836ef44_bg.wasm"));
+        assert!(is_hashed_asset("/ciba-approval-76e14d1fb836ef44.js"));
+        assert!(is_hashed_asset("/main-60aa15abdfbecd52.css"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset(
+            "/requests/0d29ddf9ca4042eb9758234f3a289eda"
+        ));
+        assert!(!is_hashed_asset("/"));
+    }
 }

@@ -322,3 +322,68 @@ async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
     assert_eq!(tokens["scope"], "openid profile", "{tokens}");
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn the_app_is_served_precompressed_and_cached_by_content() {
+    let idp = Idp::start().await;
+    let client = reqwest::Client::new();
+    let index = client.get(idp.url("/ciba/")).send().await.unwrap();
+    assert_eq!(
+        index.headers()["cache-control"],
+        "no-cache",
+        "a new build is picked up"
+    );
+    let last_modified = index.headers()["last-modified"].clone();
+    let page = index.text().await.unwrap();
+    let wasm = page
+        .split(['\'', '"'])
+        .find(|part| part.ends_with("_bg.wasm"))
+        .expect("index.html names the wasm");
+
+    let response = client
+        .get(idp.url(wasm))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "br");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let brotli_bytes = response.bytes().await.unwrap().len();
+    let gzip_bytes = client
+        .get(idp.url(wasm))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    let raw_bytes = client
+        .get(idp.url(wasm))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    assert!(
+        brotli_bytes < gzip_bytes && gzip_bytes < raw_bytes,
+        "{brotli_bytes} {gzip_bytes} {raw_bytes}"
+    );
+    println!("wasm: {raw_bytes} B raw, {gzip_bytes} B gzip, {brotli_bytes} B brotli");
+
+    // A repeat visit revalidates index.html and downloads nothing.
+    let again = client
+        .get(idp.url("/ciba/"))
+        .header("if-modified-since", last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+}
