@@ -162,6 +162,28 @@ fn container() -> HtmlElement {
     container.unchecked_into()
 }
 
+/// `<Consent>` for one request, with `api` in context; unmounted when the handle is dropped.
+fn mount_consent(api: &FakeApi, internal_id: &'static str) -> (HtmlElement, impl Sized) {
+    let root = container();
+    let api = api.clone();
+    let handle = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <Consent internal_id /> }
+    });
+    (root, handle)
+}
+
+/// `<PendingRequests>` with `api` in context; unmounted when the handle is dropped.
+fn mount_list(api: &FakeApi) -> (HtmlElement, impl Sized) {
+    let root = container();
+    let api = api.clone();
+    let handle = mount_to(root.clone(), move || {
+        provide_api(api);
+        view! { <PendingRequests /> }
+    });
+    (root, handle)
+}
+
 async fn sleep(milliseconds: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         window()
@@ -212,11 +234,7 @@ async fn list_renders_server_strings_as_text() {
         login_request("r1", "Kitchen TV", hostile),
         login_request("r2", "<b>Bold</b> Client", "4711"),
     ]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), move || {
-        provide_api(api);
-        view! { <PendingRequests /> }
-    });
+    let (root, _mounted) = mount_list(&api);
 
     let first = find(&root, "a[data-request-id='r1']").await;
     assert_eq!(
@@ -249,11 +267,7 @@ async fn empty_list_explains_the_page() {
 #[wasm_bindgen_test]
 async fn consent_form_defaults() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), move || {
-        provide_api(api);
-        view! { <Consent internal_id="r1" /> }
-    });
+    let (root, _mounted) = mount_consent(&api, "r1");
 
     find(&root, "#approve").await;
     assert_eq!(
@@ -286,14 +300,7 @@ async fn consent_form_defaults() {
 #[wasm_bindgen_test]
 async fn approve_with_nothing_ticked_is_refused() {
     let api = FakeApi::with(vec![optional_only_request("r2")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="r2" /> }
-        }
-    });
+    let (root, _mounted) = mount_consent(&api, "r2");
 
     find(&root, "#approve").await;
     scope_checkbox(&root, "profile").click();
@@ -310,14 +317,7 @@ async fn approve_with_nothing_ticked_is_refused() {
 #[wasm_bindgen_test]
 async fn approve_sends_exactly_the_ticked_scopes() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="r1" /> }
-        }
-    });
+    let (root, _mounted) = mount_consent(&api, "r1");
 
     find(&root, "#approve").await;
     scope_checkbox(&root, "email").click();
@@ -351,14 +351,7 @@ async fn approve_sends_exactly_the_ticked_scopes() {
 #[wasm_bindgen_test]
 async fn deny_sends_no_scopes() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="r1" /> }
-        }
-    });
+    let (root, _mounted) = mount_consent(&api, "r1");
 
     find(&root, "#deny").await;
     click(&root, "#deny");
@@ -371,11 +364,7 @@ async fn deny_sends_no_scopes() {
 async fn conflict_shows_the_earlier_decision() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")])
         .answering(vec![Err(ApiError::Conflict(Outcome::Denied))]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), move || {
-        provide_api(api);
-        view! { <Consent internal_id="r1" /> }
-    });
+    let (root, _mounted) = mount_consent(&api, "r1");
 
     find(&root, "#approve").await;
     click(&root, "#approve");
@@ -404,14 +393,7 @@ async fn unknown_request_shows_not_found() {
 async fn failed_send_keeps_choices_and_retries_the_same_decision() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")])
         .answering(vec![Err(ApiError::Network)]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="r1" /> }
-        }
-    });
+    let (root, _mounted) = mount_consent(&api, "r1");
 
     find(&root, "#approve").await;
     scope_checkbox(&root, "profile").click();
@@ -527,14 +509,7 @@ async fn the_decision_goes_when_the_request_expires_on_screen() {
         ..login_request("r1", "Kitchen TV", "ABC-123")
     };
     let api = FakeApi::with(vec![request]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="r1" /> }
-        }
-    });
+    let (root, _mounted) = mount_consent(&api, "r1");
 
     find(&root, "#approve").await;
     let notice = find(&root, "[data-state='expired']").await;
@@ -553,11 +528,7 @@ async fn requests_that_expire_leave_the_list_with_a_notice() {
         ..login_request("soon", "Kitchen TV", "ABC-123")
     };
     let api = FakeApi::with(vec![expiring, login_request("later", "Till 3", "4711")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), move || {
-        provide_api(api);
-        view! { <PendingRequests /> }
-    });
+    let (root, _mounted) = mount_list(&api);
 
     let soon = find(&root, "a[data-request-id='soon']").await;
     let status = root
@@ -600,14 +571,7 @@ fn become_visible() {
 #[wasm_bindgen_test]
 async fn the_list_refreshes_itself_keeping_rows_that_did_not_change() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <PendingRequests /> }
-        }
-    });
+    let (root, _mounted) = mount_list(&api);
     let first = find(&root, "a[data-request-id='r1']").await;
 
     // Nothing changed: the page asks "changed since?" and gets a 304, and the row stays as it was.
@@ -652,11 +616,7 @@ async fn a_client_without_a_usable_logo_shows_its_initial() {
         with_logo("script", "Evil", Some("javascript:alert(1)")),
         with_logo("broken", "Till 3", Some("https://invalid.invalid/logo.png")),
     ]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), move || {
-        provide_api(api);
-        view! { <PendingRequests /> }
-    });
+    let (root, _mounted) = mount_list(&api);
 
     let initial = |id: &str| {
         root.query_selector(&format!("a[data-request-id='{id}'] .client-initial"))
@@ -684,14 +644,7 @@ async fn choices_survive_signing_in_again() {
     // simply unmounted and mounted again, as it is when the browser comes back.
     let api = FakeApi::with(vec![login_request("again", "Kitchen TV", "ABC-123")])
         .answering(vec![Err(ApiError::Unauthorized)]);
-    let root = container();
-    let mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="again" /> }
-        }
-    });
+    let (root, mounted) = mount_consent(&api, "again");
     find(&root, "#approve").await;
     scope_checkbox(&root, "profile").click();
     scope_checkbox(&root, "offline_access").click();
@@ -704,14 +657,7 @@ async fn choices_survive_signing_in_again() {
     sleep(50).await;
     drop(mounted);
 
-    let root = container();
-    let mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="again" /> }
-        }
-    });
+    let (root, mounted) = mount_consent(&api, "again");
     find(&root, "#approve").await;
     assert!(scope_checkbox(&root, "openid").checked());
     assert!(
@@ -759,14 +705,7 @@ fn code_choices_on_page(root: &Element) -> Vec<(HtmlInputElement, String)> {
 #[wasm_bindgen_test]
 async fn picking_the_right_code_unlocks_approve() {
     let api = FakeApi::with(vec![verifying_request("v1")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="v1" /> }
-        }
-    });
+    let (root, _mounted) = mount_consent(&api, "v1");
     find(&root, "[data-state='code-check']").await;
     let approve: HtmlInputElement = find(&root, "#approve").await.unchecked_into();
     assert!(approve.disabled(), "Approve waits for the code");
@@ -805,14 +744,7 @@ async fn picking_the_right_code_unlocks_approve() {
 #[wasm_bindgen_test]
 async fn a_wrong_code_leaves_only_deny() {
     let api = FakeApi::with(vec![verifying_request("v2")]);
-    let root = container();
-    let _mounted = mount_to(root.clone(), {
-        let api = api.clone();
-        move || {
-            provide_api(api);
-            view! { <Consent internal_id="v2" /> }
-        }
-    });
+    let (root, _mounted) = mount_consent(&api, "v2");
     find(&root, "[data-state='code-check']").await;
     let choices = code_choices_on_page(&root);
     let (wrong, _) = choices.iter().find(|(_, text)| text != "ABC-123").unwrap();

@@ -36,14 +36,7 @@ async fn every_endpoint_needs_a_session() {
 async fn session_names_the_signed_in_user() {
     let idp = Idp::start().await;
     let alice = idp.browser("alice").await;
-    let session: Value = alice
-        .get(idp.url("/api/ciba/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = idp.get_json(&alice, "/api/ciba/session").await;
     assert_eq!(session, json!({"subject": "818727", "name": "Alice Smith"}));
 }
 
@@ -109,14 +102,7 @@ async fn list_is_per_user_newest_first_with_etag() {
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
 
     let bob = idp.browser("bob").await;
-    let bobs: Value = bob
-        .get(idp.url("/api/ciba/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bobs = idp.get_json(&bob, "/api/ciba/requests").await;
     assert_eq!(bobs.as_array().unwrap().len(), 1);
     assert_eq!(bobs[0]["bindingMessage"], "bob's");
 }
@@ -573,14 +559,7 @@ async fn the_code_check_is_asked_for_per_client() {
     assert_eq!(till.status(), StatusCode::OK);
     idp.start_request("alice", "openid", "Desk 7").await;
     let alice = idp.browser("alice").await;
-    let list: Value = alice
-        .get(idp.url("/api/ciba/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = idp.get_json(&alice, "/api/ciba/requests").await;
     let verify = |client: &str| {
         list.as_array()
             .unwrap()

@@ -92,14 +92,7 @@ async fn decisions_and_pending_requests_survive_kill_9() {
     let alice = idp.browser("alice").await;
     let approved_id = idp.only_pending_id(&alice).await;
     let pending = idp.start_request("alice", "openid", "still pending").await;
-    let before: Value = alice
-        .get(idp.url("/api/ciba/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = idp.get_json(&alice, "/api/ciba/requests").await;
     let response = idp
         .complete(
             &alice,
@@ -117,14 +110,7 @@ async fn decisions_and_pending_requests_survive_kill_9() {
     assert_eq!(waiting["error"], "authorization_pending", "{waiting}");
 
     let alice = idp.browser("alice").await;
-    let after: Value = alice
-        .get(idp.url("/api/ciba/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = idp.get_json(&alice, "/api/ciba/requests").await;
     let still_pending = before
         .as_array()
         .unwrap()

@@ -312,14 +312,7 @@ async fn an_expired_request_is_expired_token_and_leaves_the_list() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(idp.poll(&auth_req_id).await.1["error"], "expired_token");
     let alice = idp.browser("alice").await;
-    let list: Value = alice
-        .get(idp.url("/api/ciba/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = idp.get_json(&alice, "/api/ciba/requests").await;
     assert_eq!(list, json!([]));
 }
 

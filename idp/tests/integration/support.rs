@@ -169,16 +169,21 @@ impl Idp {
             .unwrap()
     }
 
-    /// The internal id of the only pending request of the browser's user.
-    pub async fn only_pending_id(&self, browser: &Client) -> String {
-        let list: Value = browser
-            .get(self.url("/api/ciba/requests"))
+    /// `GET path` as the browser's user, as JSON.
+    pub async fn get_json(&self, browser: &Client, path: &str) -> Value {
+        browser
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The internal id of the only pending request of the browser's user.
+    pub async fn only_pending_id(&self, browser: &Client) -> String {
+        let list = self.get_json(browser, "/api/ciba/requests").await;
         let list = list.as_array().unwrap();
         assert_eq!(list.len(), 1, "{list:?}");
         list[0]["internalId"].as_str().unwrap().to_owned()
