@@ -299,6 +299,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css} appeared: {e}"))
     }
 
+    /// The internal id of the first request in the list, once the list shows one.
+    pub async fn first_request_id(&self) -> String {
+        self.wait_for("a[data-request-id]")
+            .await
+            .attr("data-request-id")
+            .await
+            .unwrap()
+            .expect("a request link names its request")
+    }
+
     /// Whether an element matching `css` exists right now.
     pub async fn exists(&self, css: &str) -> bool {
         !self.driver.find_all(By::Css(css)).await.unwrap().is_empty()

@@ -82,13 +82,7 @@ async fn a_deep_link_survives_sign_in_and_denying_gives_access_denied() {
     let browser = Browser::start().await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.sign_in("alice", "alice").await;
-    let internal_id = browser
-        .wait_for("a[data-request-id]")
-        .await
-        .attr("data-request-id")
-        .await
-        .unwrap()
-        .unwrap();
+    let internal_id = browser.first_request_id().await;
 
     // The session ends (as it would after idle time); the notification link still leads back here.
     browser.driver.delete_all_cookies().await.unwrap();
@@ -133,13 +127,7 @@ async fn bob_sees_none_of_alices_requests() {
     let browser = Browser::start().await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.sign_in("alice", "alice").await;
-    let internal_id = browser
-        .wait_for("a[data-request-id]")
-        .await
-        .attr("data-request-id")
-        .await
-        .unwrap()
-        .unwrap();
+    let internal_id = browser.first_request_id().await;
 
     browser.driver.delete_all_cookies().await.unwrap();
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
