@@ -13,6 +13,8 @@ use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 
+use crate::i18n::{t_string, use_i18n};
+
 pub const DEFAULT_LOGIN_URL: &str = "/Account/Login";
 pub const DEFAULT_LOGOUT_URL: &str = "/Account/Logout";
 
@@ -69,34 +71,29 @@ pub enum ApiError {
     NotFound,
     /// This user already decided the request, this way.
     Conflict(Outcome),
-    /// The server refused the decision; the text is the problem's `detail`.
-    BadRequest(String),
+    /// The server refused the decision; the problem's `detail`, if it gave one.
+    BadRequest(Option<String>),
     /// No answer at all (offline, DNS, CORS, aborted).
     Network,
     /// Any other status, or a body that could not be read.
     Server(u16),
 }
 
-pub const NOT_FOUND_MESSAGE: &str = "This request was not found. It may have expired, been decided already, or belong to someone else.";
-
 impl ApiError {
-    /// A sentence for the person using the page.
+    /// A sentence for the person using the page, in their language.
     pub fn message(&self) -> String {
+        let i18n = use_i18n();
         match self {
-            Self::Unauthorized => "Your session has ended. Taking you to the sign-in page…".into(),
-            Self::Forbidden => {
-                "The server refused this action. Reload the page and try again.".into()
-            }
-            Self::NotFound => NOT_FOUND_MESSAGE.into(),
-            Self::Conflict(Outcome::Approved) => "You already approved this.".into(),
-            Self::Conflict(Outcome::Denied) => "You already denied this.".into(),
-            Self::BadRequest(detail) => detail.clone(),
-            Self::Network => {
-                "Could not reach the server. Check your connection and try again.".into()
-            }
-            Self::Server(status) => format!(
-                "The server could not handle the request (status {status}). Try again in a moment."
-            ),
+            Self::Unauthorized => t_string!(i18n, error_session_ended).to_string(),
+            Self::Forbidden => t_string!(i18n, error_forbidden).to_string(),
+            Self::NotFound => t_string!(i18n, not_found_message).to_string(),
+            Self::Conflict(Outcome::Approved) => t_string!(i18n, already_approved).to_string(),
+            Self::Conflict(Outcome::Denied) => t_string!(i18n, already_denied).to_string(),
+            // The server's own words, or ours when it gave none.
+            Self::BadRequest(Some(detail)) => detail.clone(),
+            Self::BadRequest(None) => t_string!(i18n, error_refused).to_string(),
+            Self::Network => t_string!(i18n, error_network).to_string(),
+            Self::Server(status) => t_string!(i18n, error_server, status = *status).to_string(),
         }
     }
 
@@ -271,11 +268,7 @@ async fn error_from(response: Response, settings: &Settings) -> ApiError {
             sign_in_again(&settings.login_url);
             ApiError::Unauthorized
         }
-        400 => ApiError::BadRequest(
-            problem
-                .and_then(|problem| problem.detail)
-                .unwrap_or_else(|| "The server refused this decision.".into()),
-        ),
+        400 => ApiError::BadRequest(problem.and_then(|problem| problem.detail)),
         403 => ApiError::Forbidden,
         404 => ApiError::NotFound,
         409 => match problem.and_then(|problem| problem.outcome) {

@@ -13,7 +13,8 @@ pub struct Draft {
     pub description: Option<String>,
 }
 
-fn storage() -> Option<web_sys::Storage> {
+/// This tab's `sessionStorage`, when the browser allows it.
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 

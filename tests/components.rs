@@ -8,9 +8,9 @@ use std::{
 
 use ciba_approval::{
     AppRoutes,
-    api::{Api, ApiError, ApiFuture, Completed, Listing, NOT_FOUND_MESSAGE, provide_api},
-    components::{EXPIRED_MESSAGE, NOTHING_TICKED, WRONG_CODE},
-    pages::{Consent, EMPTY_LIST_MESSAGE, EXPIRED_NOTICE, PendingRequests},
+    api::{Api, ApiError, ApiFuture, Completed, Listing, provide_api},
+    i18n::{I18nContextProvider, Locale, td_string},
+    pages::{Consent, PendingRequests},
 };
 use ciba_contract::{ClientInfo, CompleteRequest, LoginRequest, Outcome, ScopeInfo, SessionInfo};
 use leptos::{mount::mount_to, prelude::*};
@@ -162,13 +162,19 @@ fn container() -> HtmlElement {
     container.unchecked_into()
 }
 
+/// `view` as the app has it: `api` in context, and the language from the browser's (English
+/// here). No cookie: a test that switches language must not leak into the next.
+fn in_app(api: FakeApi, view: impl IntoView + 'static) -> impl IntoView {
+    provide_api(api);
+    view! { <I18nContextProvider enable_cookie=false>{view}</I18nContextProvider> }
+}
+
 /// `<Consent>` for one request, with `api` in context; unmounted when the handle is dropped.
 fn mount_consent(api: &FakeApi, internal_id: &'static str) -> (HtmlElement, impl Sized) {
     let root = container();
     let api = api.clone();
     let handle = mount_to(root.clone(), move || {
-        provide_api(api);
-        view! { <Consent internal_id /> }
+        in_app(api, move || view! { <Consent internal_id /> })
     });
     (root, handle)
 }
@@ -178,8 +184,7 @@ fn mount_list(api: &FakeApi) -> (HtmlElement, impl Sized) {
     let root = container();
     let api = api.clone();
     let handle = mount_to(root.clone(), move || {
-        provide_api(api);
-        view! { <PendingRequests /> }
+        in_app(api, move || view! { <PendingRequests /> })
     });
     (root, handle)
 }
@@ -249,6 +254,11 @@ async fn list_renders_server_strings_as_text() {
     assert!(root.query_selector("img").unwrap().is_none());
     assert!(root.query_selector("b").unwrap().is_none());
     assert!(text(&first).contains("left"), "time left is shown");
+    assert!(
+        text(&first).contains("Started") && text(&first).contains("ago"),
+        "how long ago it started is shown: {}",
+        text(&first)
+    );
     let heading = find(&root, "h1").await;
     assert_eq!(heading.get_attribute("tabindex").as_deref(), Some("-1"));
 }
@@ -257,11 +267,12 @@ async fn list_renders_server_strings_as_text() {
 async fn empty_list_explains_the_page() {
     let root = container();
     let _mounted = mount_to(root.clone(), move || {
-        provide_api(FakeApi::default());
-        view! { <PendingRequests /> }
+        in_app(FakeApi::default(), move || view! { <PendingRequests /> })
     });
     let empty = find(&root, "[data-state='empty']").await;
-    assert_eq!(text(&empty), EMPTY_LIST_MESSAGE);
+    let said = text(&empty);
+    assert!(said.contains(td_string!(Locale::en, empty_what)), "{said}");
+    assert!(said.contains(td_string!(Locale::en, empty_todo)), "{said}");
 }
 
 #[wasm_bindgen_test]
@@ -280,7 +291,7 @@ async fn consent_form_defaults() {
     let openid = scope_checkbox(&root, "openid");
     assert!(openid.checked() && openid.disabled());
     let openid_label = openid.closest("label").unwrap().unwrap();
-    assert!(text(&openid_label).contains("(required)"));
+    assert!(text(&openid_label).contains("Required"));
     assert!(scope_checkbox(&root, "profile").checked());
     assert!(!scope_checkbox(&root, "profile").disabled());
     assert!(scope_checkbox(&root, "api1.read").checked());
@@ -308,7 +319,7 @@ async fn approve_with_nothing_ticked_is_refused() {
     click(&root, "#approve");
 
     let alert = find(&root, "[role='alert']").await;
-    assert_eq!(text(&alert), NOTHING_TICKED);
+    assert_eq!(text(&alert), td_string!(Locale::en, nothing_ticked));
     sleep(50).await;
     assert!(api.sent().is_empty());
     assert!(root.query_selector("[data-outcome]").unwrap().is_none());
@@ -380,12 +391,14 @@ async fn conflict_shows_the_earlier_decision() {
 async fn unknown_request_shows_not_found() {
     let root = container();
     let _mounted = mount_to(root.clone(), move || {
-        provide_api(FakeApi::default());
-        view! { <Consent internal_id="nope" /> }
+        in_app(
+            FakeApi::default(),
+            move || view! { <Consent internal_id="nope" /> },
+        )
     });
 
     let not_found = find(&root, "[data-state='not-found']").await;
-    assert!(text(&not_found).contains(NOT_FOUND_MESSAGE));
+    assert!(text(&not_found).contains(td_string!(Locale::en, not_found_message)));
     assert!(root.query_selector("#approve").unwrap().is_none());
 }
 
@@ -514,7 +527,7 @@ async fn the_decision_goes_when_the_request_expires_on_screen() {
     find(&root, "#approve").await;
     let notice = find(&root, "[data-state='expired']").await;
     assert_eq!(notice.get_attribute("role").as_deref(), Some("status"));
-    assert!(text(&notice).contains(EXPIRED_MESSAGE));
+    assert!(text(&notice).contains(td_string!(Locale::en, expired_message)));
     assert!(root.query_selector("#approve").unwrap().is_none());
     assert!(root.query_selector("#deny").unwrap().is_none());
     assert!(root.query_selector("a[href='/ciba/']").unwrap().is_some());
@@ -537,12 +550,12 @@ async fn requests_that_expire_leave_the_list_with_a_notice() {
         .unwrap();
     assert_eq!(text(&status), "", "nothing to announce yet");
     for _ in 0..300 {
-        if text(&status) == EXPIRED_NOTICE {
+        if text(&status) == td_string!(Locale::en, expired_notice) {
             break;
         }
         sleep(10).await;
     }
-    assert_eq!(text(&status), EXPIRED_NOTICE);
+    assert_eq!(text(&status), td_string!(Locale::en, expired_notice));
     let item: HtmlElement = soon.closest("li").unwrap().unwrap().unchecked_into();
     assert!(item.hidden(), "the expired request is gone");
     let later: HtmlElement = find(&root, "a[data-request-id='later']")
@@ -594,13 +607,128 @@ async fn the_list_refreshes_itself_keeping_rows_that_did_not_change() {
     find(&root, "a[data-request-id='r2']").await;
     let rows = root.query_selector_all("a[data-request-id]").unwrap();
     assert_eq!(rows.length(), 2);
-    let still_first = root
-        .query_selector("a[data-request-id='r1']")
+    assert!(
+        first.is_same_node(rows.get(0).as_ref()),
+        "the row that did not change was kept, where it was"
+    );
+    let newcomer: Element = rows.get(1).unwrap().unchecked_into();
+    assert_eq!(
+        newcomer.get_attribute("data-request-id").as_deref(),
+        Some("r2"),
+        "the new request joins at the end instead of pushing the others down"
+    );
+    let status = find(&root, "p.notice[role='status']").await;
+    assert_eq!(text(&status), "New sign-in request from Till 3.");
+}
+
+#[wasm_bindgen_test]
+async fn the_language_can_be_switched_and_everything_follows() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        in_app(api, move || {
+            view! { <ciba_approval::components::SessionHeader />
+            <PendingRequests /> }
+        })
+    });
+    let row = find(&root, "a[data-request-id='r1']").await;
+    assert_eq!(text(&find(&root, "h1").await), "Sign-in requests");
+    let picker: web_sys::HtmlSelectElement = find(&root, "select#language").await.unchecked_into();
+    let label = picker.closest("label").unwrap().unwrap();
+    let name = label.query_selector(".visually-hidden").unwrap().unwrap();
+    assert_eq!(text(&name), "Language", "the picker is labelled");
+
+    picker.set_value("de");
+    picker
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    sleep(50).await;
+    assert_eq!(text(&find(&root, "h1").await), "Anmeldeanfragen");
+    assert_eq!(text(&find(&root, "#sign-out").await), "Abmelden");
+    let row_text = text(&row);
+    assert!(
+        row_text.contains("Gestartet vor"),
+        "relative time in German: {row_text}"
+    );
+    assert!(row_text.contains("noch"), "time left in German: {row_text}");
+    assert_eq!(
+        document()
+            .document_element()
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("de"),
+        "screen readers are told the page's language"
+    );
+
+    picker.set_value("en");
+    picker
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    sleep(50).await;
+    assert_eq!(text(&find(&root, "h1").await), "Sign-in requests");
+}
+
+#[wasm_bindgen_test]
+async fn scopes_say_why_they_are_locked_and_offline_access_is_in_plain_words() {
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    let (root, _mounted) = mount_consent(&api, "r1");
+    find(&root, "#approve").await;
+
+    let openid = scope_checkbox(&root, "openid")
+        .closest("li")
+        .unwrap()
+        .unwrap();
+    assert!(text(&openid).contains("Required"), "{}", text(&openid));
+    assert!(text(&openid).contains(td_string!(Locale::en, required_reason)));
+    let offline = scope_checkbox(&root, "offline_access")
+        .closest("li")
         .unwrap()
         .unwrap();
     assert!(
-        first.is_same_node(Some(&still_first)),
-        "the row that did not change was kept"
+        text(&offline).contains("Keep access when you are offline"),
+        "{}",
+        text(&offline)
+    );
+    assert!(!text(&offline).contains("offline_access (display)"));
+}
+
+#[wasm_bindgen_test]
+async fn decisions_are_listed_under_recently_decided() {
+    let api = FakeApi::with(vec![
+        login_request("r1", "Kitchen TV", "ABC-123"),
+        login_request("r2", "Till 3", "4711"),
+    ]);
+    {
+        let (root, _mounted) = mount_consent(&api, "r1");
+        find(&root, "#approve").await;
+        click(&root, "#approve");
+        find(&root, "[data-outcome='approved']").await;
+    }
+    {
+        let (root, _mounted) = mount_consent(&api, "r2");
+        find(&root, "#deny").await;
+        click(&root, "#deny");
+        find(&root, "[data-outcome='denied']").await;
+    }
+    let (root, _mounted) = mount_list(&api);
+    let recent = find(&root, "section.recent").await;
+    let items = recent.query_selector_all("li").unwrap();
+    let first: Element = items.get(0).unwrap().unchecked_into();
+    let second: Element = items.get(1).unwrap().unchecked_into();
+    assert!(
+        text(&first).contains("Till 3") && text(&first).contains("Denied"),
+        "newest first: {}",
+        text(&first)
+    );
+    assert!(
+        text(&second).contains("Kitchen TV") && text(&second).contains("Approved"),
+        "{}",
+        text(&second)
+    );
+    assert!(
+        first.query_selector("time[datetime]").unwrap().is_some(),
+        "with the time"
     );
 }
 
@@ -750,7 +878,7 @@ async fn a_wrong_code_leaves_only_deny() {
     let (wrong, _) = choices.iter().find(|(_, text)| text != "ABC-123").unwrap();
     wrong.click();
     let alert = find(&root, "[data-state='code-check'] [role='alert']").await;
-    assert_eq!(text(&alert), WRONG_CODE);
+    assert_eq!(text(&alert), td_string!(Locale::en, wrong_code));
     let approve: HtmlInputElement = find(&root, "#approve").await.unchecked_into();
     assert!(approve.disabled());
     assert!(

@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 
-/// Shown when the user picks a code the other device does not show.
-pub const WRONG_CODE: &str = "That is not the code the other device shows, so this request cannot be approved here. If you did not start it, deny it; if you did, start again on the other device.";
+use crate::i18n::{t, use_i18n};
 
 /// The binding message and two look-alikes (each digit and letter replaced by a random one of its
 /// kind), shuffled; with the position of the real one. `None` when the message has no letters or
@@ -56,6 +55,7 @@ pub fn CodeCheck(
     verified: RwSignal<bool>,
     picked_wrong: RwSignal<bool>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let options = choices
         .into_iter()
         .enumerate()
@@ -86,7 +86,7 @@ pub fn CodeCheck(
         .collect_view();
     view! {
         <fieldset class="code-check" data-state="code-check">
-            <legend>"Which code does the other device show?"</legend>
+            <legend>{t!(i18n, code_question)}</legend>
             <ul>{options}</ul>
             {move || {
                 picked_wrong
@@ -94,7 +94,7 @@ pub fn CodeCheck(
                     .then(|| {
                         view! {
                             <p class="alert" role="alert">
-                                {WRONG_CODE}
+                                {t!(i18n, wrong_code)}
                             </p>
                         }
                     })

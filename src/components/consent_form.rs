@@ -1,4 +1,6 @@
-use ciba_contract::{CompleteRequest, DESCRIPTION_MAX_CHARS, LoginRequest, ScopeInfo};
+use ciba_contract::{
+    CompleteRequest, CompletionError, DESCRIPTION_MAX_CHARS, LoginRequest, ScopeInfo,
+};
 use leptos::prelude::*;
 
 use crate::{
@@ -7,18 +9,14 @@ use crate::{
         ClientLogo, CodeCheck, ErrorAlert, PageHeading, TimeLeft, code_choices, has_passed,
         use_clock,
     },
+    i18n::{t, t_string, use_i18n},
     list_href,
 };
 
-/// Shown instead of the decision once the request's time is up.
-pub const EXPIRED_MESSAGE: &str = "This request expired, so it can no longer be approved. If you still want to sign in, start again on the other device.";
-
-/// Shown when Approve is pressed with nothing ticked (which the server would read as a denial).
-pub const NOTHING_TICKED: &str =
-    "Tick at least one item to share before approving, or choose Deny.";
-
-/// Scopes a user must opt in to: a refresh token outlives this sign-in.
-const OPT_IN_SCOPES: &[&str] = &["offline_access"];
+/// The scope that asks for a refresh token, which outlives this sign-in: the user opts in to it,
+/// and it is described in their words rather than the protocol's.
+const OFFLINE_ACCESS: &str = "offline_access";
+const OPT_IN_SCOPES: &[&str] = &[OFFLINE_ACCESS];
 
 /// One checkbox on the consent form.
 #[derive(Clone)]
@@ -39,7 +37,9 @@ impl ScopeChoice {
 
 /// The name a scope is shown by.
 pub fn scope_label(scope: &ScopeInfo) -> String {
-    if scope.display_name.trim().is_empty() {
+    if scope.value == OFFLINE_ACCESS {
+        t_string!(use_i18n(), offline_access).to_string()
+    } else if scope.display_name.trim().is_empty() {
         scope.value.clone()
     } else {
         scope.display_name.clone()
@@ -79,6 +79,7 @@ pub fn ConsentForm(
     #[prop(into)] sending: Signal<bool>,
     #[prop(into)] send_error: Signal<Option<ApiError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let now = use_clock();
     let choices: Vec<ScopeChoice> = request.scopes().map(ScopeChoice::new).collect();
     let api_choices = StoredValue::new(choices[request.identity_scopes.len()..].to_vec());
@@ -163,7 +164,7 @@ pub fn ConsentForm(
                 .collect()
         });
         if scopes.is_empty() {
-            refusal.set(Some(NOTHING_TICKED.into()));
+            refusal.set(Some(t_string!(i18n, nothing_ticked).to_string()));
             return;
         }
         let description = description.with_untracked(|text| {
@@ -180,6 +181,15 @@ pub fn ConsentForm(
                 crate::draft::save(&decision);
                 on_decide.run(decision);
             }
+            Err(CompletionError::DescriptionTooLong) => refusal.set(Some(
+                t_string!(
+                    i18n,
+                    error_description_too_long,
+                    max = DESCRIPTION_MAX_CHARS
+                )
+                .to_string(),
+            )),
+            // The form only offers requested scopes and locks required ones: a bug if reached.
             Err(problem) => refusal.set(Some(problem.to_string())),
         }
     };
@@ -192,37 +202,42 @@ pub fn ConsentForm(
         <article class="consent">
             <ClientLogo name=client_name.clone() logo_uri=logo_uri />
             <PageHeading>
-                <bdi>{client_name}</bdi>
-                " wants to sign you in"
+                {t!(i18n, wants_to_sign_in, client = move || view! { <bdi>{client_name.clone()}</bdi> })}
             </PageHeading>
             {client_link}
             <p class="expiry">
                 <TimeLeft expires_at now />
             </p>
             <section class="binding" aria-labelledby="binding-heading">
-                <h2 id="binding-heading">"Check the code"</h2>
+                <h2 id="binding-heading">{t!(i18n, check_code_heading)}</h2>
                 {binding_message}
-                <p>"Check that this matches what the other device shows."</p>
-                <p class="warning">"If you did not start this, deny it."</p>
+                <p>{t!(i18n, check_matches)}</p>
+                <p class="warning">{t!(i18n, did_not_start)}</p>
             </section>
             <Show
                 when=move || !expired.get()
-                fallback=|| {
+                fallback=move || {
                     view! {
                         <section class="expired-notice" role="status" data-state="expired">
-                            <p>{EXPIRED_MESSAGE}</p>
+                            <p>{t!(i18n, expired_message)}</p>
                             <p>
-                                <a href=list_href()>"Back to sign-in requests"</a>
+                                <a href=list_href()>{t!(i18n, back_to_list)}</a>
                             </p>
                         </section>
                     }
                 }
             >
                 <form class="decision" novalidate on:submit=|event| event.prevent_default()>
-                    <ScopeGroup legend="Personal information" choices=identity_choices.get_value() />
-                    <ScopeGroup legend="Application access" choices=api_choices.get_value() />
+                    <ScopeGroup
+                        legend=move || t!(i18n, personal_information)
+                        choices=identity_choices.get_value()
+                    />
+                    <ScopeGroup
+                        legend=move || t!(i18n, application_access)
+                        choices=api_choices.get_value()
+                    />
                     <div class="field">
-                        <label for="description">"Name this device (optional)"</label>
+                        <label for="description">{t!(i18n, name_device)}</label>
                         <input
                             id="description"
                             name="description"
@@ -233,7 +248,7 @@ pub fn ConsentForm(
                             bind:value=description
                         />
                         <p id="description-hint" class="hint">
-                            "Helps you recognise this sign-in later."
+                            {t!(i18n, name_device_hint)}
                         </p>
                     </div>
                     {move || {
@@ -250,14 +265,14 @@ pub fn ConsentForm(
                             })
                     }}
                     <p class="sending" role="status">
-                        {move || sending.get().then_some("Sending your decision…")}
+                        {move || sending.get().then_some(t!(i18n, sending))}
                     </p>
                     {move || {
                         (!verified.get())
                             .then(|| {
                                 view! {
                                     <p id="approve-hint" class="hint">
-                                        "Pick the code the other device shows to approve. Deny is always possible."
+                                        {t!(i18n, pick_code_hint)}
                                     </p>
                                 }
                             })
@@ -271,10 +286,10 @@ pub fn ConsentForm(
                             aria-describedby=move || (!verified.get()).then_some("approve-hint")
                             on:click=approve
                         >
-                            "Approve"
+                            {t!(i18n, approve)}
                         </button>
                         <button id="deny" type="button" class="button" disabled=sending on:click=deny>
-                            "Deny"
+                            {t!(i18n, deny)}
                         </button>
                     </div>
                 </form>
@@ -285,7 +300,7 @@ pub fn ConsentForm(
 
 /// A titled group of scope checkboxes; nothing when the group is empty.
 #[component]
-fn ScopeGroup(legend: &'static str, choices: Vec<ScopeChoice>) -> impl IntoView {
+fn ScopeGroup(legend: impl IntoView + 'static, choices: Vec<ScopeChoice>) -> impl IntoView {
     (!choices.is_empty()).then(|| {
         view! {
             <fieldset class="scopes">
@@ -301,10 +316,33 @@ fn ScopeGroup(legend: &'static str, choices: Vec<ScopeChoice>) -> impl IntoView 
     })
 }
 
+/// One scope: its name, what it gives, which APIs use it, and, when it cannot be unticked, why.
 #[component]
 fn ScopeCheckbox(choice: ScopeChoice) -> impl IntoView {
+    let i18n = use_i18n();
     let ScopeChoice { scope, checked } = choice;
-    let label = scope_label(&scope);
+    let offline = scope.value == OFFLINE_ACCESS;
+    let label = {
+        let scope = scope.clone();
+        move || {
+            // Read the language so the offline-access wording follows a switch.
+            let _ = i18n.get_locale();
+            scope_label(&scope)
+        }
+    };
+    let description = if offline {
+        Some(t!(i18n, offline_access_description).into_any())
+    } else {
+        scope.description.map(|text| text.into_any())
+    };
+    let resources = (!scope.resources.is_empty()).then(|| {
+        let resources = scope.resources.join(", ");
+        view! {
+            <span class="scope-resources">
+                {t!(i18n, resources, resources = move || resources.clone())}
+            </span>
+        }
+    });
     let required = scope.required;
     view! {
         <li class="scope" class:emphasize=scope.emphasize>
@@ -319,12 +357,14 @@ fn ScopeCheckbox(choice: ScopeChoice) -> impl IntoView {
                 <span class="scope-text">
                     <span class="scope-name">
                         {label}
-                        {required.then(|| view! { " " <span class="scope-required">"(required)"</span> })}
+                        {required
+                            .then(|| view! { " " <span class="scope-required">{t!(i18n, required)}</span> })}
                     </span>
-                    {scope
-                        .description
-                        .map(|description| {
-                            view! { <span class="scope-description">{description}</span> }
+                    {description.map(|text| view! { <span class="scope-description">{text}</span> })}
+                    {resources}
+                    {required
+                        .then(|| {
+                            view! { <span class="scope-reason">{t!(i18n, required_reason)}</span> }
                         })}
                 </span>
             </label>

@@ -1,7 +1,11 @@
 use ciba_contract::Outcome;
 use leptos::prelude::*;
 
-use crate::{components::PageHeading, list_href};
+use crate::{
+    components::PageHeading,
+    i18n::{t, use_i18n},
+    list_href,
+};
 
 /// What happened to the request once it is decided, here or earlier.
 #[component]
@@ -13,24 +17,23 @@ pub fn DecisionResult(
     /// Display names of the scopes granted; empty when unknown or denied.
     granted: Vec<String>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let heading = match outcome {
-        Outcome::Approved => "Sign-in approved",
-        Outcome::Denied => "Sign-in denied",
+        Outcome::Approved => t!(i18n, approved_heading).into_any(),
+        Outcome::Denied => t!(i18n, denied_heading).into_any(),
     };
+    let client = move || view! { <bdi>{client_name.clone()}</bdi> };
     let summary = match (outcome, already) {
-        (Outcome::Approved, true) => view! { <p>"You already approved this."</p> }.into_any(),
-        (Outcome::Denied, true) => view! { <p>"You already denied this."</p> }.into_any(),
+        (Outcome::Approved, true) => view! { <p>{t!(i18n, already_approved)}</p> }.into_any(),
+        (Outcome::Denied, true) => view! { <p>{t!(i18n, already_denied)}</p> }.into_any(),
         (Outcome::Approved, false) => view! {
-            <p>"You approved the sign-in. " <bdi>{client_name}</bdi> " can now use:"</p>
+            <p>{t!(i18n, approved_summary, client)}</p>
             <ul class="granted">
                 {granted.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}
             </ul>
         }
         .into_any(),
-        (Outcome::Denied, false) => view! {
-            <p>"You denied the sign-in. " <bdi>{client_name}</bdi> " was not given access."</p>
-        }
-        .into_any(),
+        (Outcome::Denied, false) => view! { <p>{t!(i18n, denied_summary, client)}</p> }.into_any(),
     };
     view! {
         <section class="result" data-outcome=outcome.as_str() role="status">
@@ -38,7 +41,7 @@ pub fn DecisionResult(
             {summary}
         </section>
         <p>
-            <a href=list_href()>"Back to sign-in requests"</a>
+            <a href=list_href()>{t!(i18n, back_to_list)}</a>
         </p>
     }
 }

@@ -1,10 +1,15 @@
 use leptos::prelude::*;
 
-use crate::{api::use_api, list_href};
+use crate::{
+    api::use_api,
+    i18n::{I18nLocaleTrait, Locale, t, td_string, use_i18n},
+    list_href,
+};
 
-/// The banner: who is signed in, and a way to sign out.
+/// The banner: who is signed in, the language, and a way to sign out.
 #[component]
 pub fn SessionHeader() -> impl IntoView {
+    let i18n = use_i18n();
     let api = use_api();
     let session = LocalResource::new({
         let api = api.clone();
@@ -24,7 +29,7 @@ pub fn SessionHeader() -> impl IntoView {
     view! {
         <header class="app-header">
             <a class="app-title" href=list_href()>
-                "Sign-in requests"
+                {t!(i18n, app_title)}
             </a>
             <div class="account">
                 <Suspense>
@@ -40,12 +45,14 @@ pub fn SessionHeader() -> impl IntoView {
                                 };
                                 view! {
                                     <span class="signed-in-as">
-                                        "Signed in as " <span id="user-name">{name}</span>
+                                        <span class="signed-in-label">{t!(i18n, signed_in_as)} " "</span>
+                                        <bdi id="user-name">{name}</bdi>
                                     </span>
                                 }
                             })
                     })}
                 </Suspense>
+                <LanguagePicker />
                 <button
                     type="button"
                     id="sign-out"
@@ -55,10 +62,46 @@ pub fn SessionHeader() -> impl IntoView {
                         sign_out.dispatch_local(());
                     }
                 >
-                    "Sign out"
+                    {t!(i18n, sign_out)}
                 </button>
             </div>
             {move || sign_out_error().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
         </header>
+    }
+}
+
+/// Each language named in itself, so a reader finds theirs whatever the page is in now. The choice
+/// is kept in a cookie and wins over the browser's languages from then on.
+#[component]
+fn LanguagePicker() -> impl IntoView {
+    let i18n = use_i18n();
+    let options = Locale::get_all()
+        .iter()
+        .map(|&locale| {
+            view! {
+                <option value=locale.as_str() lang=locale.as_str() selected=move || i18n.get_locale() == locale>
+                    {td_string!(locale, language_name)}
+                </option>
+            }
+        })
+        .collect_view();
+    view! {
+        <label class="language">
+            <span class="visually-hidden">{t!(i18n, language)}</span>
+            <select
+                id="language"
+                on:change=move |event| {
+                    let chosen = event_target_value(&event);
+                    if let Some(&locale) = Locale::get_all()
+                        .iter()
+                        .find(|locale| locale.as_str() == chosen)
+                    {
+                        i18n.set_locale(locale);
+                    }
+                }
+            >
+                {options}
+            </select>
+        </label>
     }
 }

@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::i18n::{t_string, use_i18n};
+
 /// The current time in milliseconds since the epoch, ticking once a second while the calling
 /// component lives.
 pub fn use_clock() -> ReadSignal<f64> {
@@ -22,24 +24,44 @@ pub fn has_passed(instant: &str, now: f64) -> bool {
     !at.is_nan() && at <= now
 }
 
-/// "4 min 05 s left", "45 s left" or "Expired".
-pub fn describe_time_left(seconds: i64) -> String {
-    match seconds {
-        ..=0 => "Expired".into(),
-        1..=59 => format!("{seconds} s left"),
-        _ => format!("{} min {:02} s left", seconds / 60, seconds % 60),
-    }
-}
-
 /// How long until an RFC 3339 instant, counting down; nothing if the instant cannot be read.
 #[component]
 pub fn TimeLeft(expires_at: String, now: ReadSignal<f64>) -> impl IntoView {
+    let i18n = use_i18n();
     let expires_ms = js_sys::Date::parse(&expires_at);
     (!expires_ms.is_nan()).then(|| {
         let seconds_left = move || ((expires_ms - now.get()) / 1000.0).ceil() as i64;
+        // "4 min 05 s left", "45 s left", "Expired" — in words as well as colour.
+        let describe = move || match seconds_left() {
+            ..=0 => t_string!(i18n, expired).to_string(),
+            seconds @ 1..=59 => t_string!(i18n, time_left_seconds, seconds).to_string(),
+            seconds => t_string!(
+                i18n,
+                time_left_minutes,
+                minutes = seconds / 60,
+                seconds = format!("{:02}", seconds % 60)
+            )
+            .to_string(),
+        };
         view! {
             <time class="time-left" datetime=expires_at class:expired=move || seconds_left() <= 0>
-                {move || describe_time_left(seconds_left())}
+                {describe}
+            </time>
+        }
+    })
+}
+
+/// "Started 2 minutes ago", kept current; nothing if the instant cannot be read.
+#[component]
+pub fn StartedAgo(created_at: String, now: ReadSignal<f64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let created_ms = js_sys::Date::parse(&created_at);
+    (!created_ms.is_nan()).then(|| {
+        let ago =
+            move || crate::intl::time_ago(i18n.get_locale(), (now.get() - created_ms) / 1000.0);
+        view! {
+            <time class="started" datetime=created_at>
+                {move || t_string!(i18n, started, ago = ago()).to_string()}
             </time>
         }
     })

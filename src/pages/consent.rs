@@ -3,9 +3,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{ApiError, Completed, NOT_FOUND_MESSAGE, use_api},
+    api::{ApiError, Completed, use_api},
     components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
+    i18n::{t, use_i18n},
     list_href,
+    recent::{self, RecentDecision},
 };
 
 /// `/ciba/requests/:id`.
@@ -23,15 +25,16 @@ pub fn RequestPage() -> impl IntoView {
 /// Loads one request and lets the user decide it.
 #[component]
 pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
+    let i18n = use_i18n();
     let api = use_api();
     let request = LocalResource::new(move || api.request(&internal_id));
 
     view! {
-        <Suspense fallback=|| {
+        <Suspense fallback=move || {
             view! {
-                <PageHeading>"Sign-in request"</PageHeading>
+                <PageHeading>{t!(i18n, request_heading)}</PageHeading>
                 <p role="status" data-state="loading">
-                    "Loading the sign-in request…"
+                    {t!(i18n, loading_request)}
                 </p>
             }
         }>
@@ -43,7 +46,7 @@ pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
                         let on_retry = (error != ApiError::Unauthorized)
                             .then(|| Callback::new(move |()| request.refetch()));
                         view! {
-                            <PageHeading>"Sign-in request"</PageHeading>
+                            <PageHeading>{t!(i18n, request_heading)}</PageHeading>
                             <ErrorAlert message=error.message() on_retry />
                         }
                             .into_any()
@@ -57,12 +60,13 @@ pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
 /// The one answer for unknown, someone else's, expired and already decided requests.
 #[component]
 pub fn RequestNotFound() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <section class="not-found" data-state="not-found">
-            <PageHeading>"Request not found"</PageHeading>
-            <p>{NOT_FOUND_MESSAGE}</p>
+            <PageHeading>{t!(i18n, not_found_heading)}</PageHeading>
+            <p>{t!(i18n, not_found_message)}</p>
             <p>
-                <a href=list_href()>"Back to sign-in requests"</a>
+                <a href=list_href()>{t!(i18n, back_to_list)}</a>
             </p>
         </section>
     }
@@ -120,9 +124,19 @@ fn Decision(request: LoginRequest) -> impl IntoView {
     });
 
     let internal_id = request.internal_id.clone();
+    let client_name = client_label(&request);
     Effect::new(move |_| {
-        if stage.get() != Stage::Deciding {
+        let stage = stage.get();
+        if stage != Stage::Deciding {
             crate::draft::discard(&internal_id);
+        }
+        if let Stage::Decided { outcome, .. } = stage {
+            recent::remember(RecentDecision {
+                internal_id: internal_id.clone(),
+                client_name: client_name.clone(),
+                outcome,
+                at: js_sys::Date::now(),
+            });
         }
     });
     let request = StoredValue::new(request);

@@ -6,4 +6,4 @@ mod requests;
 
 pub use consent::{Consent, RequestNotFound, RequestPage};
 pub use not_found::NotFoundPage;
-pub use requests::{EMPTY_LIST_MESSAGE, EXPIRED_NOTICE, HomePage, PendingRequests};
+pub use requests::{HomePage, PendingRequests};

@@ -1,16 +1,21 @@
 use leptos::prelude::*;
 
-use crate::{components::PageHeading, list_href};
+use crate::{
+    components::PageHeading,
+    i18n::{t, use_i18n},
+    list_href,
+};
 
 /// Any address the app does not know.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <section data-state="page-not-found">
-            <PageHeading>"Page not found"</PageHeading>
-            <p>"There is nothing at this address."</p>
+            <PageHeading>{t!(i18n, page_not_found_heading)}</PageHeading>
+            <p>{t!(i18n, page_not_found_message)}</p>
             <p>
-                <a href=list_href()>"Go to your sign-in requests"</a>
+                <a href=list_href()>{t!(i18n, go_to_list)}</a>
             </p>
         </section>
     }

@@ -8,16 +8,16 @@ use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{
     api::{ApiError, use_api},
-    components::{ClientLogo, ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
+    components::{
+        ClientLogo, ErrorAlert, PageHeading, StartedAgo, TimeLeft, client_label, has_passed,
+        use_clock,
+    },
+    i18n::{t, use_i18n},
+    intl,
     pages::Consent,
+    recent::{self, RecentDecision},
     request_href,
 };
-
-/// Announced when requests run out of time while the list is open.
-pub const EXPIRED_NOTICE: &str = "A request expired and was removed from the list.";
-
-pub const EMPTY_LIST_MESSAGE: &str =
-    "When an app on another device asks to sign you in, the request appears here.";
 
 /// `/ciba/`: the pending list, or one request's consent page when the link carries `?id=`
 /// (the form Duende's notification template uses).
@@ -34,6 +34,33 @@ pub fn HomePage() -> impl IntoView {
 /// How often the list asks the server for changes while the page is visible.
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The last thing that changed the list by itself, announced to screen readers and shown.
+#[derive(Clone, PartialEq)]
+enum ListNotice {
+    /// A request ran out of time while shown and left the list.
+    Expired,
+    /// A request arrived while the list was open (the client's name).
+    Arrived(String),
+}
+
+/// Requests in the order they first appeared here: those already shown keep their places and new
+/// ones join at the end, so nothing moves under a finger about to tap. The server lists newest
+/// first; the first load is shown oldest (soonest to expire) first.
+fn in_stable_order(shown: &[LoginRequest], fresh: Vec<LoginRequest>) -> Vec<LoginRequest> {
+    let mut fresh: Vec<Option<LoginRequest>> = fresh.into_iter().rev().map(Some).collect();
+    let mut ordered = Vec::with_capacity(fresh.len());
+    for kept in shown {
+        if let Some(slot) = fresh.iter_mut().find(|slot| {
+            slot.as_ref()
+                .is_some_and(|r| r.internal_id == kept.internal_id)
+        }) {
+            ordered.extend(slot.take());
+        }
+    }
+    ordered.extend(fresh.into_iter().flatten());
+    ordered
+}
+
 /// What the list shows; rows themselves are keyed by request, so a poll only touches what changed.
 #[derive(Clone, PartialEq)]
 enum ListState {
@@ -48,13 +75,13 @@ enum ListState {
 /// as soon as it is visible again.
 #[component]
 pub fn PendingRequests() -> impl IntoView {
+    let i18n = use_i18n();
     let api = StoredValue::new(use_api());
     let listing = RwSignal::new(None::<Result<Vec<LoginRequest>, ApiError>>);
     let etag = StoredValue::new(None::<String>);
     let refreshing = RwSignal::new(false);
     let now = use_clock();
-    // Requests that ran out of time while shown: they leave the list, and the user is told.
-    let expired_while_open = RwSignal::new(0_usize);
+    let notice = RwSignal::new(None::<ListNotice>);
 
     // Asked again while a refresh was under way: go once more when it ends, so no change is missed.
     let again = StoredValue::new(false);
@@ -74,7 +101,24 @@ pub fn PendingRequests() -> impl IntoView {
                 match pending.await {
                     Ok(Some(fresh)) => {
                         etag.try_set_value(fresh.etag);
-                        listing.try_set(Some(Ok(fresh.requests)));
+                        let shown = listing
+                            .try_with_untracked(|list| match list {
+                                Some(Ok(shown)) => Some(shown.clone()),
+                                _ => None,
+                            })
+                            .flatten();
+                        let ordered =
+                            in_stable_order(shown.as_deref().unwrap_or(&[]), fresh.requests);
+                        // Only arrivals after the first load are news.
+                        if let Some(shown) = &shown
+                            && let Some(newest) = ordered
+                                .iter()
+                                .rev()
+                                .find(|r| !shown.iter().any(|s| s.internal_id == r.internal_id))
+                        {
+                            notice.try_set(Some(ListNotice::Arrived(client_label(newest))));
+                        }
+                        listing.try_set(Some(Ok(ordered)));
                     }
                     Ok(None) => {}
                     // A failed poll keeps what is on screen; with nothing on screen, say why.
@@ -138,7 +182,7 @@ pub fn PendingRequests() -> impl IntoView {
 
     view! {
         <div class="page-title">
-            <PageHeading>"Sign-in requests"</PageHeading>
+            <PageHeading>{t!(i18n, app_title)}</PageHeading>
             <button
                 type="button"
                 id="refresh"
@@ -146,17 +190,27 @@ pub fn PendingRequests() -> impl IntoView {
                 disabled=move || refreshing.get()
                 on:click=move |_| refresh()
             >
-                "Refresh"
+                {t!(i18n, refresh)}
             </button>
         </div>
         <p class="notice" role="status">
-            {move || (expired_while_open.get() > 0).then_some(EXPIRED_NOTICE)}
+            {move || {
+                notice
+                    .get()
+                    .map(|notice| match notice {
+                        ListNotice::Expired => t!(i18n, expired_notice).into_any(),
+                        ListNotice::Arrived(client) => {
+                            let client = move || view! { <bdi>{client.clone()}</bdi> };
+                            t!(i18n, new_request, client).into_any()
+                        }
+                    })
+            }}
         </p>
         {move || match state.get() {
             ListState::Loading => {
                 view! {
                     <p role="status" data-state="loading">
-                        "Loading sign-in requests…"
+                        {t!(i18n, loading_list)}
                     </p>
                 }
                     .into_any()
@@ -175,9 +229,10 @@ pub fn PendingRequests() -> impl IntoView {
             }
             ListState::Empty => {
                 view! {
-                    <p class="empty" data-state="empty">
-                        {EMPTY_LIST_MESSAGE}
-                    </p>
+                    <div class="empty" data-state="empty">
+                        <p>{t!(i18n, empty_what)}</p>
+                        <p>{t!(i18n, empty_todo)}</p>
+                    </div>
                 }
                     .into_any()
             }
@@ -188,7 +243,7 @@ pub fn PendingRequests() -> impl IntoView {
                             each=requests
                             key=|request| request.internal_id.clone()
                             children=move |request| {
-                                view! { <RequestItem request now expired_while_open /> }
+                                view! { <RequestItem request now notice /> }
                             }
                         />
                     </ul>
@@ -196,6 +251,7 @@ pub fn PendingRequests() -> impl IntoView {
                     .into_any()
             }
         }}
+        <RecentDecisions />
     }
 }
 
@@ -203,20 +259,21 @@ pub fn PendingRequests() -> impl IntoView {
 fn RequestItem(
     request: LoginRequest,
     now: ReadSignal<f64>,
-    /// Counts this request when it expires while on screen.
-    expired_while_open: RwSignal<usize>,
+    /// Told when this request expires while on screen.
+    notice: RwSignal<Option<ListNotice>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let expires_at = request.expires_at.clone();
     let expired = Memo::new(move |_| has_passed(&expires_at, now.get()));
     Effect::new(move |was_expired: Option<bool>| {
         let expired = expired.get();
         if expired && was_expired == Some(false) {
-            expired_while_open.update(|count| *count += 1);
+            notice.set(Some(ListNotice::Expired));
         }
         expired
     });
     let href = request_href(&request.internal_id);
-    let client_name = crate::components::client_label(&request);
+    let client_name = client_label(&request);
     let binding_message = match request.binding_message {
         Some(message) => view! {
             <span class="binding-message" dir="auto">
@@ -224,7 +281,7 @@ fn RequestItem(
             </span>
         }
         .into_any(),
-        None => view! { <span class="no-binding">"No code to compare"</span> }.into_any(),
+        None => view! { <span class="no-binding">{t!(i18n, no_code)}</span> }.into_any(),
     };
     view! {
         <li hidden=move || expired.get()>
@@ -232,8 +289,54 @@ fn RequestItem(
                 <ClientLogo name=client_name.clone() logo_uri=request.client.logo_uri />
                 <span class="client-name">{client_name}</span>
                 {binding_message}
-                <TimeLeft expires_at=request.expires_at now />
+                <span class="request-times">
+                    <StartedAgo created_at=request.created_at now />
+                    <TimeLeft expires_at=request.expires_at now />
+                </span>
             </a>
+        </li>
+    }
+}
+
+/// What this tab decided lately, newest first, so the user can see what they just did.
+#[component]
+fn RecentDecisions() -> impl IntoView {
+    let i18n = use_i18n();
+    let decisions = recent::load();
+    (!decisions.is_empty()).then(|| {
+        view! {
+            <section class="recent" aria-labelledby="recent-heading">
+                <h2 id="recent-heading">{t!(i18n, recent_heading)}</h2>
+                <ul>
+                    {decisions
+                        .into_iter()
+                        .map(|decision| view! { <RecentItem decision /> })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+#[component]
+fn RecentItem(decision: RecentDecision) -> impl IntoView {
+    let i18n = use_i18n();
+    let RecentDecision {
+        client_name,
+        outcome,
+        at,
+        ..
+    } = decision;
+    let outcome_text = match outcome {
+        ciba_contract::Outcome::Approved => t!(i18n, recent_approved).into_any(),
+        ciba_contract::Outcome::Denied => t!(i18n, recent_denied).into_any(),
+    };
+    let at_iso = String::from(js_sys::Date::new(&at.into()).to_iso_string());
+    view! {
+        <li data-outcome=outcome.as_str()>
+            <bdi class="client-name">{client_name}</bdi>
+            <span class="outcome">{outcome_text}</span>
+            <time datetime=at_iso>{move || intl::time_of_day(i18n.get_locale(), at)}</time>
         </li>
     }
 }

@@ -1,0 +1,42 @@
+//! Dates and relative times in the user's language, through the browser's `Intl` (no date crate
+//! and no locale data in the wasm).
+
+use js_sys::{Date, Intl::RelativeTimeFormat, Object, Reflect};
+use wasm_bindgen::JsValue;
+
+use crate::i18n::{I18nLocaleTrait, Locale};
+
+fn options(pairs: &[(&str, &str)]) -> Object {
+    let options = Object::new();
+    for (key, value) in pairs {
+        let _ = Reflect::set(&options, &JsValue::from_str(key), &JsValue::from_str(value));
+    }
+    options
+}
+
+/// "2 minutes ago", "vor 2 Minuten", "now"… for an instant `seconds_ago` in the past.
+pub fn time_ago(locale: Locale, seconds_ago: f64) -> String {
+    let seconds = seconds_ago.max(0.0);
+    let (value, unit) = if seconds < 60.0 {
+        (seconds, "second")
+    } else if seconds < 3600.0 {
+        (seconds / 60.0, "minute")
+    } else if seconds < 86_400.0 {
+        (seconds / 3600.0, "hour")
+    } else {
+        (seconds / 86_400.0, "day")
+    };
+    let locales = js_sys::Array::of1(&JsValue::from_str(locale.as_str()));
+    let format = RelativeTimeFormat::new(&locales, &options(&[("numeric", "auto")]));
+    format.format(-value.floor(), unit).into()
+}
+
+/// The time of day of an instant (milliseconds since the epoch): "8:15 PM", "20:15".
+pub fn time_of_day(locale: Locale, at_ms: f64) -> String {
+    let date = Date::new(&JsValue::from_f64(at_ms));
+    date.to_locale_string(
+        locale.as_str(),
+        &options(&[("hour", "numeric"), ("minute", "2-digit")]),
+    )
+    .into()
+}
