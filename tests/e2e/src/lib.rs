@@ -142,19 +142,34 @@ impl Idp {
     /// The same as another client, given as `(client_id, client_secret)`.
     pub async fn start_request_as(
         &self,
-        (client_id, secret): (&str, &str),
+        client: (&str, &str),
         user: &str,
         scope: &str,
         binding_message: &str,
     ) -> String {
+        self.start_request_with(client, user, scope, binding_message, &[])
+            .await
+    }
+
+    /// The same with more backchannel parameters (e.g. `requested_expiry`).
+    pub async fn start_request_with(
+        &self,
+        (client_id, secret): (&str, &str),
+        user: &str,
+        scope: &str,
+        binding_message: &str,
+        extra: &[(&str, &str)],
+    ) -> String {
+        let mut form = vec![
+            ("scope", scope),
+            ("login_hint", user),
+            ("binding_message", binding_message),
+        ];
+        form.extend_from_slice(extra);
         let response = reqwest::Client::new()
             .post(self.url("/connect/ciba"))
             .basic_auth(client_id, Some(secret))
-            .form(&[
-                ("scope", scope),
-                ("login_hint", user),
-                ("binding_message", binding_message),
-            ])
+            .form(&form)
             .send()
             .await
             .unwrap();
@@ -164,11 +179,17 @@ impl Idp {
         body["auth_req_id"].as_str().unwrap().to_owned()
     }
 
-    /// One poll of the token endpoint; returns the JSON body.
+    /// One poll of the token endpoint as `demo-client`; returns the JSON body.
     pub async fn poll(&self, auth_req_id: &str) -> Value {
+        self.poll_as(("demo-client", "demo-secret"), auth_req_id)
+            .await
+    }
+
+    /// One poll as another client, given as `(client_id, client_secret)`.
+    pub async fn poll_as(&self, (client_id, secret): (&str, &str), auth_req_id: &str) -> Value {
         reqwest::Client::new()
             .post(self.url("/connect/token"))
-            .basic_auth("demo-client", Some("demo-secret"))
+            .basic_auth(client_id, Some(secret))
             .form(&[
                 ("grant_type", "urn:openid:params:grant-type:ciba"),
                 ("auth_req_id", auth_req_id),
@@ -208,6 +229,20 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Self {
+        Self::start_with_args(&[]).await
+    }
+
+    /// A browser whose user prefers `language` (e.g. `de-DE`): `navigator.languages` and
+    /// `Accept-Language` say so.
+    pub async fn start_in_language(language: &str) -> Self {
+        Self::start_with_args(&[
+            &format!("--lang={language}"),
+            &format!("--accept-lang={language}"),
+        ])
+        .await
+    }
+
+    async fn start_with_args(extra_args: &[&str]) -> Self {
         let port = free_port();
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
@@ -238,6 +273,9 @@ impl Browser {
         }
         caps.add_arg(&format!("--user-data-dir={}", profile.0.display()))
             .unwrap();
+        for arg in extra_args {
+            caps.add_arg(arg).unwrap();
+        }
         let driver = WebDriver::new(&format!("http://127.0.0.1:{port}"), caps)
             .await
             .expect("a Chromium session");
@@ -274,6 +312,30 @@ impl Browser {
             .expect("device emulation");
     }
 
+    /// Renders at `width`×`height` CSS pixels, as a phone (touch, mobile viewport) or a desktop window.
+    pub async fn emulate_screen(&self, width: u32, height: u32, mobile: bool) {
+        self.driver
+            .cdp()
+            .send_raw(
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+            )
+            .await
+            .expect("device emulation");
+    }
+
+    /// Makes `prefers-color-scheme` answer `scheme` ("light" or "dark").
+    pub async fn emulate_color_scheme(&self, scheme: &str) {
+        self.driver
+            .cdp()
+            .send_raw(
+                "Emulation.setEmulatedMedia",
+                json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+            )
+            .await
+            .expect("media emulation");
+    }
+
     /// Runs `script` (a function body that `return`s) in the page and gives back its result.
     pub async fn eval(&self, script: &str) -> Value {
         self.eval_with(script, Vec::new()).await
@@ -307,6 +369,26 @@ impl Browser {
             .await
             .unwrap()
             .expect("a request link names its request")
+    }
+
+    /// Waits (up to 10 s) until the first element matching `css` says `text`.
+    pub async fn wait_for_text(&self, css: &str, text: &str) -> WebElement {
+        let mut seen = String::new();
+        for _ in 0..200 {
+            if let Ok(element) = self.driver.find(By::Css(css)).await {
+                seen = element.text().await.unwrap_or_default();
+                if seen == text {
+                    return element;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} never said {text:?}; last it said {seen:?}");
+    }
+
+    /// The `lang` of the page's `<html>`.
+    pub async fn page_language(&self) -> Value {
+        self.eval("return document.documentElement.lang;").await
     }
 
     /// Whether an element matching `css` exists right now.

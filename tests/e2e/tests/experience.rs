@@ -1,0 +1,278 @@
+//! The approval experience end to end: language, a decision made elsewhere, a request running out
+//! of time while open, the code check, and how the pages look on a phone and a desktop, light and
+//! dark.
+
+use std::time::Duration;
+
+use ciba_e2e::{Browser, Idp};
+use serde_json::json;
+use thirtyfour::{components::SelectElement, prelude::*};
+
+/// Signs alice in from the list and opens the first request on it.
+async fn open_first_request_as_alice(browser: &Browser, idp: &Idp) {
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    browser
+        .wait_for("a[data-request-id]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#deny").await;
+}
+
+#[tokio::test]
+async fn a_german_browser_gets_german_and_a_chosen_language_is_kept() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid profile", "Kasse 3: 4711")
+        .await;
+    let browser = Browser::start_in_language("de-DE").await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+
+    let row = browser.wait_for("a[data-request-id]").await;
+    browser.wait_for_text("main h1", "Anmeldeanfragen").await;
+    assert_eq!(browser.page_language().await, json!("de"));
+    let row_text = row.text().await.unwrap();
+    assert!(
+        row_text.contains("Gestartet") && row_text.contains("noch"),
+        "times in German: {row_text}"
+    );
+    assert_eq!(
+        browser.wait_for("#sign-out").await.text().await.unwrap(),
+        "Abmelden"
+    );
+    row.click().await.unwrap();
+    browser.wait_for_text("#approve", "Genehmigen").await;
+    browser.wait_for_text("#deny", "Ablehnen").await;
+
+    // The reader prefers English here: the choice outlives a reload.
+    SelectElement::new(&browser.wait_for("select#language").await)
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
+    browser.wait_for_text("#approve", "Approve").await;
+    browser.driver.refresh().await.unwrap();
+    browser.wait_for_text("#approve", "Approve").await;
+    assert_eq!(browser.page_language().await, json!("en"));
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_decision_made_in_another_tab_is_reported_not_repeated() {
+    let idp = Idp::start().await;
+    let auth_req_id = idp
+        .start_request("alice", "openid profile", "Till 3: 4711")
+        .await;
+    let browser = Browser::start().await;
+    open_first_request_as_alice(&browser, &idp).await;
+    let consent_url = browser.driver.current_url().await.unwrap();
+
+    // The same request, denied in a second tab while the first still shows it.
+    let driver = browser.driver.clone();
+    browser
+        .driver
+        .in_new_tab(|| async move {
+            driver.goto(consent_url.as_str()).await?;
+            let deny = driver
+                .query(By::Css("#deny"))
+                .wait(Duration::from_secs(10), Duration::from_millis(50))
+                .first()
+                .await?;
+            deny.click().await?;
+            driver
+                .query(By::Css("[data-outcome=denied]"))
+                .wait(Duration::from_secs(10), Duration::from_millis(50))
+                .first()
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    browser.wait_for("#approve").await.click().await.unwrap();
+    let result = browser.wait_for("[data-outcome=denied]").await;
+    assert!(
+        result
+            .text()
+            .await
+            .unwrap()
+            .contains("You already denied this."),
+        "the first tab learns what happened instead of approving"
+    );
+    assert_eq!(idp.poll(&auth_req_id).await["error"], "access_denied");
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_request_that_expires_while_open_can_no_longer_be_approved() {
+    let idp = Idp::start().await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    browser.wait_for("[data-state=empty]").await;
+
+    let auth_req_id = idp
+        .start_request_with(
+            ("demo-client", "demo-secret"),
+            "alice",
+            "openid profile",
+            "Till 3: 4711",
+            &[("requested_expiry", "6")],
+        )
+        .await;
+    browser.driver.refresh().await.unwrap();
+    browser
+        .wait_for("a[data-request-id]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#approve").await;
+
+    let notice = browser.wait_for("[data-state=expired]").await;
+    assert!(notice.text().await.unwrap().contains("expired"));
+    assert!(!browser.exists("#approve").await, "Approve is gone");
+    assert!(!browser.exists("#deny").await);
+    assert_eq!(
+        browser
+            .wait_for("time.time-left")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "Expired"
+    );
+    assert_eq!(idp.poll(&auth_req_id).await["error"], "expired_token");
+
+    browser
+        .wait_for("[data-state=expired] a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("[data-state=empty]").await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn the_code_check_asks_for_the_tills_code_before_approving() {
+    let idp = Idp::start().await;
+    let pos = ("pos-terminal", "pos-secret");
+    let code = "4711-XK";
+    let auth_req_id = idp
+        .start_request_as(pos, "alice", "openid profile", code)
+        .await;
+    let browser = Browser::start().await;
+    open_first_request_as_alice(&browser, &idp).await;
+
+    let approve = browser.wait_for("#approve").await;
+    assert!(
+        !approve.is_enabled().await.unwrap(),
+        "locked until the code is picked"
+    );
+    assert!(
+        !browser.exists(".binding > .binding-message").await,
+        "the code itself is not shown to be copied"
+    );
+    let choices = browser
+        .driver
+        .find_all(By::Css(".code-check label"))
+        .await
+        .unwrap();
+    assert_eq!(choices.len(), 3);
+    let mut right = None;
+    for choice in choices {
+        if choice.text().await.unwrap() == code {
+            right = Some(choice);
+        }
+    }
+    right
+        .expect("the real code is among the choices")
+        .click()
+        .await
+        .unwrap();
+
+    assert!(approve.is_enabled().await.unwrap());
+    assert_eq!(
+        browser
+            .wait_for(".binding > .binding-message")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        code
+    );
+    approve.click().await.unwrap();
+    browser.wait_for("[data-outcome=approved]").await;
+    let tokens = idp.poll_as(pos, &auth_req_id).await;
+    assert_eq!(tokens["scope"], "openid profile", "{tokens}");
+    browser.quit().await;
+}
+
+/// Screenshots for people (under `target/screenshots/`), and at each size and theme the checks a
+/// person would make by looking: nothing scrolls sideways, and dark really is dark.
+#[tokio::test]
+async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
+    let idp = Idp::start().await;
+    idp.start_request(
+        "alice",
+        "openid profile email api1.read offline_access",
+        "Till 3: 4711",
+    )
+    .await;
+    idp.start_request_as(
+        ("callcentre", "callcentre-secret"),
+        "alice",
+        "openid profile",
+        "Call 0815",
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    let request_id = browser.first_request_id().await;
+
+    for (width, height, mobile) in [(360, 740, true), (1280, 800, false)] {
+        browser.emulate_screen(width, height, mobile).await;
+        let mut backgrounds = Vec::new();
+        for scheme in ["light", "dark"] {
+            browser.emulate_color_scheme(scheme).await;
+            for (page, path) in [
+                ("list", "/ciba/".to_owned()),
+                ("consent", format!("/ciba/requests/{request_id}")),
+            ] {
+                browser.driver.goto(idp.url(&path)).await.unwrap();
+                browser
+                    .wait_for(if page == "list" {
+                        "a[data-request-id]"
+                    } else {
+                        "#approve"
+                    })
+                    .await;
+                let overflow = browser
+                    .eval("return document.documentElement.scrollWidth - window.innerWidth;")
+                    .await;
+                assert!(
+                    overflow.as_i64().unwrap() <= 0,
+                    "{page} at {width} px {scheme} scrolls sideways by {overflow} px"
+                );
+                browser
+                    .screenshot(&format!("{page}-{width}x{height}-{scheme}"))
+                    .await;
+            }
+            backgrounds.push(
+                browser
+                    .eval("return getComputedStyle(document.body).backgroundColor;")
+                    .await,
+            );
+        }
+        assert_ne!(
+            backgrounds[0], backgrounds[1],
+            "dark differs from light at {width} px"
+        );
+    }
+    browser.quit().await;
+}
