@@ -4,6 +4,7 @@ pub mod api;
 pub mod components;
 pub mod draft;
 pub mod intl;
+pub mod language;
 pub mod pages;
 pub mod recent;
 
@@ -48,7 +49,8 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn AppRoutes() -> impl IntoView {
     view! {
-        <I18nContextProvider cookie_options=i18n_cookie_options()>
+        <I18nContextProvider>
+            <language::RememberedLanguage />
             <Router>
                 <SessionHeader />
                 <main id="main">
@@ -60,11 +62,4 @@ pub fn AppRoutes() -> impl IntoView {
             </Router>
         </I18nContextProvider>
     }
-}
-
-/// The chosen language is remembered for a year, for this app's pages only.
-fn i18n_cookie_options() -> leptos_i18n::context::CookieOptions<i18n::Locale> {
-    leptos_i18n::context::CookieOptions::default()
-        .path(APP_BASE)
-        .max_age(365_i64 * 24 * 60 * 60 * 1000)
 }

@@ -459,6 +459,8 @@ async fn assert_heading_focused(root: &Element, expected: &str) {
 async fn routes_choose_the_page_and_focus_its_heading() {
     let original = window().location().href().unwrap();
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    // The browser's language, not one a test may have picked.
+    window().local_storage().unwrap().unwrap().clear().unwrap();
 
     // Duende's notification link: the list's address with `?id=`.
     window()
@@ -644,6 +646,11 @@ async fn the_language_can_be_switched_and_everything_follows() {
         .unwrap();
     sleep(50).await;
     assert_eq!(text(&find(&root, "h1").await), "Anmeldeanfragen");
+    assert_eq!(
+        ciba_approval::language::remembered(),
+        Some(Locale::de),
+        "the choice is kept for the next visit"
+    );
     assert_eq!(text(&find(&root, "#sign-out").await), "Abmelden");
     let row_text = text(&row);
     assert!(
@@ -667,6 +674,7 @@ async fn the_language_can_be_switched_and_everything_follows() {
         .unwrap();
     sleep(50).await;
     assert_eq!(text(&find(&root, "h1").await), "Sign-in requests");
+    window().local_storage().unwrap().unwrap().clear().unwrap();
 }
 
 #[wasm_bindgen_test]

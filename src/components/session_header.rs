@@ -71,7 +71,7 @@ pub fn SessionHeader() -> impl IntoView {
 }
 
 /// Each language named in itself, so a reader finds theirs whatever the page is in now. The choice
-/// is kept in a cookie and wins over the browser's languages from then on.
+/// is remembered and wins over the browser's languages from then on.
 #[component]
 fn LanguagePicker() -> impl IntoView {
     let i18n = use_i18n();
@@ -96,7 +96,7 @@ fn LanguagePicker() -> impl IntoView {
                         .iter()
                         .find(|locale| locale.as_str() == chosen)
                     {
-                        i18n.set_locale(locale);
+                        crate::language::choose(locale);
                     }
                 }
             >

@@ -1,0 +1,39 @@
+//! Which language the pages speak: the browser's preferred languages choose (leptos_i18n matches
+//! them against `locales/`), unless the person picked one with the switcher, which is remembered in
+//! `localStorage` for the next visit.
+
+use leptos::prelude::*;
+
+use crate::i18n::{I18nLocaleTrait, Locale, use_i18n};
+
+const KEY: &str = "ciba:language";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The language picked earlier, if any (and still offered).
+pub fn remembered() -> Option<Locale> {
+    let code = storage()?.get_item(KEY).ok()??;
+    Locale::get_all()
+        .iter()
+        .copied()
+        .find(|locale| locale.as_str() == code)
+}
+
+/// Switches to `locale` and remembers it.
+pub fn choose(locale: Locale) {
+    use_i18n().set_locale(locale);
+    if let Some(storage) = storage() {
+        // Storage may be disabled; the switch still holds for this visit.
+        let _ = storage.set_item(KEY, locale.as_str());
+    }
+}
+
+/// Applies a remembered choice before anything is shown.
+#[component]
+pub fn RememberedLanguage() -> impl IntoView {
+    if let Some(locale) = remembered() {
+        use_i18n().set_locale(locale);
+    }
+}
