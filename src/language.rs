@@ -30,10 +30,13 @@ pub fn choose(locale: Locale) {
     }
 }
 
-/// Applies a remembered choice before anything is shown.
+/// Applies a remembered choice: at once, so the first render is in it, and again once the i18n
+/// context's own start-up effect (which sets the browser's language) has run.
 #[component]
 pub fn RememberedLanguage() -> impl IntoView {
     if let Some(locale) = remembered() {
-        use_i18n().set_locale(locale);
+        let i18n = use_i18n();
+        i18n.set_locale(locale);
+        Effect::new(move |_| i18n.set_locale(locale));
     }
 }

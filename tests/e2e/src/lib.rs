@@ -386,6 +386,30 @@ impl Browser {
         panic!("{css} never said {text:?}; last it said {seen:?}");
     }
 
+    /// What a phone user would notice on the page shown: its width, anything sticking out
+    /// sideways, controls smaller than a 44 px target, and the boxes of Approve and Deny.
+    pub async fn layout_report(&self) -> Value {
+        self.eval(
+            r#"
+            const box = (el) => el.getBoundingClientRect();
+            const small = [...document.querySelectorAll('button, a, input, select, .scope label')]
+              .filter((el) => el.offsetParent !== null && el.type !== 'checkbox')
+              .filter((el) => box(el).height < 44 && !el.closest('.scope'))
+              .map((el) => el.outerHTML.slice(0, 80));
+            const labels = [...document.querySelectorAll('.scope label')].filter((l) => box(l).height < 44);
+            return {
+              viewport: window.innerWidth,
+              scrollWidth: document.documentElement.scrollWidth,
+              small,
+              smallScopeRows: labels.length,
+              approve: box(document.getElementById('approve')),
+              deny: box(document.getElementById('deny')),
+            };
+            "#,
+        )
+        .await
+    }
+
     /// The `lang` of the page's `<html>`.
     pub async fn page_language(&self) -> Value {
         self.eval("return document.documentElement.lang;").await
@@ -446,6 +470,31 @@ impl Browser {
         driver.quit().await.unwrap();
         assert_eq!(violations, json!([]), "Content-Security-Policy violations");
     }
+}
+
+/// The consent page as [`Browser::layout_report`] saw it fits a phone `width` px wide: no sideways
+/// scrolling, every control at least 44 px, Approve and Deny of the same size.
+pub fn assert_fits_phone(layout: &Value, width: u32) {
+    assert_eq!(layout["viewport"], width, "{layout}");
+    assert!(
+        layout["scrollWidth"].as_f64().unwrap() <= f64::from(width),
+        "no sideways scrolling: {layout}"
+    );
+    assert_eq!(layout["small"], json!([]), "controls under 44 px: {layout}");
+    assert_eq!(layout["smallScopeRows"], 0, "{layout}");
+    // Approve and Deny carry equal weight: the same size.
+    assert_eq!(
+        layout["approve"]["width"], layout["deny"]["width"],
+        "{layout}"
+    );
+    assert_eq!(
+        layout["approve"]["height"], layout["deny"]["height"],
+        "{layout}"
+    );
+    assert!(
+        layout["approve"]["height"].as_f64().unwrap() >= 44.0,
+        "{layout}"
+    );
 }
 
 /// A scratch directory removed on drop.

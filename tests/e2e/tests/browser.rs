@@ -1,7 +1,7 @@
 //! The foundation's promise, in a real browser: sign in, see the requests clients started, approve or
 //! deny, and the polling client gets tokens or `access_denied`.
 
-use ciba_e2e::{Browser, Idp, jwt_claims};
+use ciba_e2e::{Browser, Idp, assert_fits_phone, jwt_claims};
 use thirtyfour::prelude::*;
 
 async fn is_checked(element: &WebElement) -> bool {
@@ -173,50 +173,7 @@ async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
     browser.wait_for("#approve").await;
     browser.screenshot("consent-320").await;
 
-    let layout = browser
-        .eval(
-            r#"
-            const box = (el) => el.getBoundingClientRect();
-            const small = [...document.querySelectorAll('button, a, input, .scope label')]
-              .filter((el) => el.offsetParent !== null && el.type !== 'checkbox')
-              .filter((el) => box(el).height < 44 && !el.closest('.scope'))
-              .map((el) => el.outerHTML.slice(0, 80));
-            const labels = [...document.querySelectorAll('.scope label')].filter((l) => box(l).height < 44);
-            return {
-              viewport: window.innerWidth,
-              scrollWidth: document.documentElement.scrollWidth,
-              small,
-              smallScopeRows: labels.length,
-              approve: box(document.getElementById('approve')),
-              deny: box(document.getElementById('deny')),
-            };
-            "#,
-        )
-        .await;
-    assert_eq!(layout["viewport"], 320, "{layout}");
-    assert!(
-        layout["scrollWidth"].as_f64().unwrap() <= 320.0,
-        "no sideways scrolling: {layout}"
-    );
-    assert_eq!(
-        layout["small"],
-        serde_json::json!([]),
-        "controls under 44 px: {layout}"
-    );
-    assert_eq!(layout["smallScopeRows"], 0, "{layout}");
-    // Approve and Deny carry equal weight: the same size.
-    assert_eq!(
-        layout["approve"]["width"], layout["deny"]["width"],
-        "{layout}"
-    );
-    assert_eq!(
-        layout["approve"]["height"], layout["deny"]["height"],
-        "{layout}"
-    );
-    assert!(
-        layout["approve"]["height"].as_f64().unwrap() >= 44.0,
-        "{layout}"
-    );
+    assert_fits_phone(&browser.layout_report().await, 320);
     browser.quit().await;
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ciba_e2e::{Browser, Idp};
+use ciba_e2e::{Browser, Idp, assert_fits_phone};
 use serde_json::json;
 use thirtyfour::{components::SelectElement, prelude::*};
 
@@ -45,6 +45,10 @@ async fn a_german_browser_gets_german_and_a_chosen_language_is_kept() {
     row.click().await.unwrap();
     browser.wait_for_text("#approve", "Genehmigen").await;
     browser.wait_for_text("#deny", "Ablehnen").await;
+    // German runs about a third longer than English: the phone layout still holds.
+    browser.emulate_phone(320).await;
+    assert_fits_phone(&browser.layout_report().await, 320);
+    browser.screenshot("consent-320-de").await;
 
     // The reader prefers English here: the choice outlives a reload.
     SelectElement::new(&browser.wait_for("select#language").await)
@@ -217,6 +221,14 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
 #[tokio::test]
 async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
     let idp = Idp::start().await;
+    // The oldest, decided first so that "Recently decided" shows under the list.
+    idp.start_request_as(
+        ("pos-terminal", "pos-secret"),
+        "alice",
+        "openid",
+        "Till 7: 0042",
+    )
+    .await;
     idp.start_request(
         "alice",
         "openid profile email api1.read offline_access",
@@ -233,6 +245,25 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
     let browser = Browser::start().await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.sign_in("alice", "alice").await;
+    let oldest = browser.first_request_id().await;
+    browser
+        .driver
+        .goto(idp.url(&format!("/ciba/requests/{oldest}")))
+        .await
+        .unwrap();
+    browser.wait_for("#deny").await.click().await.unwrap();
+    browser.wait_for("[data-outcome=denied]").await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    let recent = browser
+        .wait_for("section.recent li")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        recent.contains("Fabrikam Till 3") && recent.contains("Denied"),
+        "{recent}"
+    );
     let request_id = browser.first_request_id().await;
 
     for (width, height, mobile) in [(360, 740, true), (1280, 800, false)] {
