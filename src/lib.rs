@@ -19,7 +19,7 @@ use leptos_router::{
 
 use crate::{
     api::{HttpApi, Settings, provide_api},
-    components::SessionHeader,
+    components::{LanguagePicker, SessionHeader},
     i18n::I18nContextProvider,
     pages::{HomePage, NotFoundPage, RequestPage},
 };
@@ -59,6 +59,10 @@ pub fn AppRoutes() -> impl IntoView {
                         <Route path=path!("/ciba/requests/:id") view=RequestPage />
                     </Routes>
                 </main>
+                // At the foot, as on most sign-in pages: the header stays short on a phone.
+                <footer class="app-footer">
+                    <LanguagePicker />
+                </footer>
             </Router>
         </I18nContextProvider>
     }

@@ -630,6 +630,7 @@ async fn the_language_can_be_switched_and_everything_follows() {
     let _mounted = mount_to(root.clone(), move || {
         in_app(api, move || {
             view! { <ciba_approval::components::SessionHeader />
+                <ciba_approval::components::LanguagePicker />
             <PendingRequests /> }
         })
     });
@@ -637,7 +638,7 @@ async fn the_language_can_be_switched_and_everything_follows() {
     assert_eq!(text(&find(&root, "h1").await), "Sign-in requests");
     let picker: web_sys::HtmlSelectElement = find(&root, "select#language").await.unchecked_into();
     let label = picker.closest("label").unwrap().unwrap();
-    let name = label.query_selector(".visually-hidden").unwrap().unwrap();
+    let name = label.query_selector(".language-label").unwrap().unwrap();
     assert_eq!(text(&name), "Language", "the picker is labelled");
 
     picker.set_value("de");

@@ -15,5 +15,5 @@ pub use code_check::{CodeCheck, code_choices};
 pub use consent_form::{ConsentForm, client_label, safe_client_uri, scope_label};
 pub use decision_result::DecisionResult;
 pub use heading::PageHeading;
-pub use session_header::SessionHeader;
+pub use session_header::{LanguagePicker, SessionHeader};
 pub use time_left::{StartedAgo, TimeLeft, has_passed, use_clock};

@@ -6,7 +6,7 @@ use crate::{
     list_href,
 };
 
-/// The banner: who is signed in, the language, and a way to sign out.
+/// The banner: who is signed in, and a way to sign out.
 #[component]
 pub fn SessionHeader() -> impl IntoView {
     let i18n = use_i18n();
@@ -52,7 +52,6 @@ pub fn SessionHeader() -> impl IntoView {
                             })
                     })}
                 </Suspense>
-                <LanguagePicker />
                 <button
                     type="button"
                     id="sign-out"
@@ -73,7 +72,7 @@ pub fn SessionHeader() -> impl IntoView {
 /// Each language named in itself, so a reader finds theirs whatever the page is in now. The choice
 /// is remembered and wins over the browser's languages from then on.
 #[component]
-fn LanguagePicker() -> impl IntoView {
+pub fn LanguagePicker() -> impl IntoView {
     let i18n = use_i18n();
     let options = Locale::get_all()
         .iter()
@@ -87,7 +86,7 @@ fn LanguagePicker() -> impl IntoView {
         .collect_view();
     view! {
         <label class="language">
-            <span class="visually-hidden">{t!(i18n, language)}</span>
+            <span class="language-label">{t!(i18n, language)}</span>
             <select
                 id="language"
                 on:change=move |event| {
