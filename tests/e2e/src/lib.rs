@@ -415,6 +415,17 @@ impl Browser {
         self.eval("return document.documentElement.lang;").await
     }
 
+    /// Opens the first request in the list, once the list shows one, and waits for its consent page
+    /// (Deny is always there, whatever else the page asks first).
+    pub async fn open_first_request(&self) {
+        self.wait_for("a[data-request-id]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.wait_for("#deny").await;
+    }
+
     /// Whether an element matching `css` exists right now.
     pub async fn exists(&self, css: &str) -> bool {
         !self.driver.find_all(By::Css(css)).await.unwrap().is_empty()

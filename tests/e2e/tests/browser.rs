@@ -164,13 +164,7 @@ async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
     browser.emulate_phone(320).await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.sign_in("alice", "alice").await;
-    browser
-        .wait_for("a[data-request-id]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for("#approve").await;
+    browser.open_first_request().await;
     browser.screenshot("consent-320").await;
 
     assert_fits_phone(&browser.layout_report().await, 320);
@@ -222,13 +216,7 @@ async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
     let browser = Browser::start().await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.sign_in("alice", "alice").await;
-    browser
-        .wait_for("a[data-request-id]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for("#approve").await;
+    browser.open_first_request().await;
     let consent_path = browser.path_and_query().await;
     browser
         .wait_for("input[name=scope][value=email]")

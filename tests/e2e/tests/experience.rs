@@ -12,13 +12,7 @@ use thirtyfour::{components::SelectElement, prelude::*};
 async fn open_first_request_as_alice(browser: &Browser, idp: &Idp) {
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.sign_in("alice", "alice").await;
-    browser
-        .wait_for("a[data-request-id]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for("#deny").await;
+    browser.open_first_request().await;
 }
 
 #[tokio::test]
@@ -128,13 +122,7 @@ async fn a_request_that_expires_while_open_can_no_longer_be_approved() {
         )
         .await;
     browser.driver.refresh().await.unwrap();
-    browser
-        .wait_for("a[data-request-id]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for("#approve").await;
+    browser.open_first_request().await;
 
     let notice = browser.wait_for("[data-state=expired]").await;
     assert!(notice.text().await.unwrap().contains("expired"));
