@@ -40,3 +40,21 @@ pub fn RememberedLanguage() -> impl IntoView {
         Effect::new(move |_| i18n.set_locale(locale));
     }
 }
+
+/// A plain message in the current language, following a switch. `t!` makes a new closure type at
+/// every call site, and each one carries its own copy of the view code that renders it; every
+/// message made with this shares one, which keeps the wasm smaller. Use [`tr!`](crate::tr).
+pub fn text(
+    message: fn(Locale) -> &'static str,
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let i18n = use_i18n();
+    move || message(i18n.get_locale())
+}
+
+/// `tr!(key)`: the message `key` from `locales/`, as a view that follows the language.
+#[macro_export]
+macro_rules! tr {
+    ($key:ident) => {
+        $crate::language::text(|locale| $crate::i18n::td_string!(locale, $key))
+    };
+}

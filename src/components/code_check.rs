@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::i18n::{t, use_i18n};
+use crate::tr;
 
 /// The binding message and two look-alikes (each digit and letter replaced by a random one of its
 /// kind), shuffled; with the position of the real one. `None` when the message has no letters or
@@ -55,7 +55,6 @@ pub fn CodeCheck(
     verified: RwSignal<bool>,
     picked_wrong: RwSignal<bool>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
     let options = choices
         .into_iter()
         .enumerate()
@@ -86,7 +85,7 @@ pub fn CodeCheck(
         .collect_view();
     view! {
         <fieldset class="code-check" data-state="code-check">
-            <legend>{t!(i18n, code_question)}</legend>
+            <legend>{tr!(code_question)}</legend>
             <ul>{options}</ul>
             {move || {
                 picked_wrong
@@ -94,7 +93,7 @@ pub fn CodeCheck(
                     .then(|| {
                         view! {
                             <p class="alert" role="alert">
-                                {t!(i18n, wrong_code)}
+                                {tr!(wrong_code)}
                             </p>
                         }
                     })

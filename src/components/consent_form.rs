@@ -10,7 +10,7 @@ use crate::{
         use_clock,
     },
     i18n::{t, t_string, use_i18n},
-    list_href,
+    list_href, tr,
 };
 
 /// The scope that asks for a refresh token, which outlives this sign-in: the user opts in to it,
@@ -209,19 +209,19 @@ pub fn ConsentForm(
                 <TimeLeft expires_at now />
             </p>
             <section class="binding" aria-labelledby="binding-heading">
-                <h2 id="binding-heading">{t!(i18n, check_code_heading)}</h2>
+                <h2 id="binding-heading">{tr!(check_code_heading)}</h2>
                 {binding_message}
-                <p>{t!(i18n, check_matches)}</p>
-                <p class="warning">{t!(i18n, did_not_start)}</p>
+                <p>{tr!(check_matches)}</p>
+                <p class="warning">{tr!(did_not_start)}</p>
             </section>
             <Show
                 when=move || !expired.get()
                 fallback=move || {
                     view! {
                         <section class="expired-notice" role="status" data-state="expired">
-                            <p>{t!(i18n, expired_message)}</p>
+                            <p>{tr!(expired_message)}</p>
                             <p>
-                                <a href=list_href()>{t!(i18n, back_to_list)}</a>
+                                <a href=list_href()>{tr!(back_to_list)}</a>
                             </p>
                         </section>
                     }
@@ -229,15 +229,15 @@ pub fn ConsentForm(
             >
                 <form class="decision" novalidate on:submit=|event| event.prevent_default()>
                     <ScopeGroup
-                        legend=move || t!(i18n, personal_information)
+                        legend=move || tr!(personal_information)
                         choices=identity_choices.get_value()
                     />
                     <ScopeGroup
-                        legend=move || t!(i18n, application_access)
+                        legend=move || tr!(application_access)
                         choices=api_choices.get_value()
                     />
                     <div class="field">
-                        <label for="description">{t!(i18n, name_device)}</label>
+                        <label for="description">{tr!(name_device)}</label>
                         <input
                             id="description"
                             name="description"
@@ -248,7 +248,7 @@ pub fn ConsentForm(
                             bind:value=description
                         />
                         <p id="description-hint" class="hint">
-                            {t!(i18n, name_device_hint)}
+                            {tr!(name_device_hint)}
                         </p>
                     </div>
                     {move || {
@@ -265,14 +265,14 @@ pub fn ConsentForm(
                             })
                     }}
                     <p class="sending" role="status">
-                        {move || sending.get().then_some(t!(i18n, sending))}
+                        {move || sending.get().then_some(tr!(sending))}
                     </p>
                     {move || {
                         (!verified.get())
                             .then(|| {
                                 view! {
                                     <p id="approve-hint" class="hint">
-                                        {t!(i18n, pick_code_hint)}
+                                        {tr!(pick_code_hint)}
                                     </p>
                                 }
                             })
@@ -286,10 +286,10 @@ pub fn ConsentForm(
                             aria-describedby=move || (!verified.get()).then_some("approve-hint")
                             on:click=approve
                         >
-                            {t!(i18n, approve)}
+                            {tr!(approve)}
                         </button>
                         <button id="deny" type="button" class="button" disabled=sending on:click=deny>
-                            {t!(i18n, deny)}
+                            {tr!(deny)}
                         </button>
                     </div>
                 </form>
@@ -331,7 +331,7 @@ fn ScopeCheckbox(choice: ScopeChoice) -> impl IntoView {
         }
     };
     let description = if offline {
-        Some(t!(i18n, offline_access_description).into_any())
+        Some(tr!(offline_access_description).into_any())
     } else {
         scope.description.map(|text| text.into_any())
     };
@@ -358,13 +358,13 @@ fn ScopeCheckbox(choice: ScopeChoice) -> impl IntoView {
                     <span class="scope-name">
                         {label}
                         {required
-                            .then(|| view! { " " <span class="scope-required">{t!(i18n, required)}</span> })}
+                            .then(|| view! { " " <span class="scope-required">{tr!(required)}</span> })}
                     </span>
                     {description.map(|text| view! { <span class="scope-description">{text}</span> })}
                     {resources}
                     {required
                         .then(|| {
-                            view! { <span class="scope-reason">{t!(i18n, required_reason)}</span> }
+                            view! { <span class="scope-reason">{tr!(required_reason)}</span> }
                         })}
                 </span>
             </label>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use crate::{
     components::PageHeading,
     i18n::{t, use_i18n},
-    list_href,
+    list_href, tr,
 };
 
 /// What happened to the request once it is decided, here or earlier.
@@ -19,13 +19,13 @@ pub fn DecisionResult(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let heading = match outcome {
-        Outcome::Approved => t!(i18n, approved_heading).into_any(),
-        Outcome::Denied => t!(i18n, denied_heading).into_any(),
+        Outcome::Approved => tr!(approved_heading).into_any(),
+        Outcome::Denied => tr!(denied_heading).into_any(),
     };
     let client = move || view! { <bdi>{client_name.clone()}</bdi> };
     let summary = match (outcome, already) {
-        (Outcome::Approved, true) => view! { <p>{t!(i18n, already_approved)}</p> }.into_any(),
-        (Outcome::Denied, true) => view! { <p>{t!(i18n, already_denied)}</p> }.into_any(),
+        (Outcome::Approved, true) => view! { <p>{tr!(already_approved)}</p> }.into_any(),
+        (Outcome::Denied, true) => view! { <p>{tr!(already_denied)}</p> }.into_any(),
         (Outcome::Approved, false) => view! {
             <p>{t!(i18n, approved_summary, client)}</p>
             <ul class="granted">
@@ -41,7 +41,7 @@ pub fn DecisionResult(
             {summary}
         </section>
         <p>
-            <a href=list_href()>{t!(i18n, back_to_list)}</a>
+            <a href=list_href()>{tr!(back_to_list)}</a>
         </p>
     }
 }

@@ -2,14 +2,13 @@ use leptos::prelude::*;
 
 use crate::{
     api::use_api,
-    i18n::{I18nLocaleTrait, Locale, t, td_string, use_i18n},
-    list_href,
+    i18n::{I18nLocaleTrait, Locale, td_string, use_i18n},
+    list_href, tr,
 };
 
 /// The banner: who is signed in, and a way to sign out.
 #[component]
 pub fn SessionHeader() -> impl IntoView {
-    let i18n = use_i18n();
     let api = use_api();
     let session = LocalResource::new({
         let api = api.clone();
@@ -29,7 +28,7 @@ pub fn SessionHeader() -> impl IntoView {
     view! {
         <header class="app-header">
             <a class="app-title" href=list_href()>
-                {t!(i18n, app_title)}
+                {tr!(app_title)}
             </a>
             <div class="account">
                 <Suspense>
@@ -45,7 +44,7 @@ pub fn SessionHeader() -> impl IntoView {
                                 };
                                 view! {
                                     <span class="signed-in-as">
-                                        <span class="signed-in-label">{t!(i18n, signed_in_as)} " "</span>
+                                        <span class="signed-in-label">{tr!(signed_in_as)} " "</span>
                                         <bdi id="user-name">{name}</bdi>
                                     </span>
                                 }
@@ -61,7 +60,7 @@ pub fn SessionHeader() -> impl IntoView {
                         sign_out.dispatch_local(());
                     }
                 >
-                    {t!(i18n, sign_out)}
+                    {tr!(sign_out)}
                 </button>
             </div>
             {move || sign_out_error().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
@@ -86,7 +85,7 @@ pub fn LanguagePicker() -> impl IntoView {
         .collect_view();
     view! {
         <label class="language">
-            <span class="language-label">{t!(i18n, language)}</span>
+            <span class="language-label">{tr!(language)}</span>
             <select
                 id="language"
                 on:change=move |event| {

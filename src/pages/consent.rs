@@ -5,9 +5,9 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{ApiError, Completed, use_api},
     components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
-    i18n::{t, use_i18n},
     list_href,
     recent::{self, RecentDecision},
+    tr,
 };
 
 /// `/ciba/requests/:id`.
@@ -25,16 +25,15 @@ pub fn RequestPage() -> impl IntoView {
 /// Loads one request and lets the user decide it.
 #[component]
 pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
-    let i18n = use_i18n();
     let api = use_api();
     let request = LocalResource::new(move || api.request(&internal_id));
 
     view! {
         <Suspense fallback=move || {
             view! {
-                <PageHeading>{t!(i18n, request_heading)}</PageHeading>
+                <PageHeading>{tr!(request_heading)}</PageHeading>
                 <p role="status" data-state="loading">
-                    {t!(i18n, loading_request)}
+                    {tr!(loading_request)}
                 </p>
             }
         }>
@@ -46,7 +45,7 @@ pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
                         let on_retry = (error != ApiError::Unauthorized)
                             .then(|| Callback::new(move |()| request.refetch()));
                         view! {
-                            <PageHeading>{t!(i18n, request_heading)}</PageHeading>
+                            <PageHeading>{tr!(request_heading)}</PageHeading>
                             <ErrorAlert message=error.message() on_retry />
                         }
                             .into_any()
@@ -60,13 +59,12 @@ pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
 /// The one answer for unknown, someone else's, expired and already decided requests.
 #[component]
 pub fn RequestNotFound() -> impl IntoView {
-    let i18n = use_i18n();
     view! {
         <section class="not-found" data-state="not-found">
-            <PageHeading>{t!(i18n, not_found_heading)}</PageHeading>
-            <p>{t!(i18n, not_found_message)}</p>
+            <PageHeading>{tr!(not_found_heading)}</PageHeading>
+            <p>{tr!(not_found_message)}</p>
             <p>
-                <a href=list_href()>{t!(i18n, back_to_list)}</a>
+                <a href=list_href()>{tr!(back_to_list)}</a>
             </p>
         </section>
     }

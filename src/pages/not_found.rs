@@ -1,21 +1,16 @@
 use leptos::prelude::*;
 
-use crate::{
-    components::PageHeading,
-    i18n::{t, use_i18n},
-    list_href,
-};
+use crate::{components::PageHeading, list_href, tr};
 
 /// Any address the app does not know.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
-    let i18n = use_i18n();
     view! {
         <section data-state="page-not-found">
-            <PageHeading>{t!(i18n, page_not_found_heading)}</PageHeading>
-            <p>{t!(i18n, page_not_found_message)}</p>
+            <PageHeading>{tr!(page_not_found_heading)}</PageHeading>
+            <p>{tr!(page_not_found_message)}</p>
             <p>
-                <a href=list_href()>{t!(i18n, go_to_list)}</a>
+                <a href=list_href()>{tr!(go_to_list)}</a>
             </p>
         </section>
     }

@@ -16,7 +16,7 @@ use crate::{
     intl,
     pages::Consent,
     recent::{self, RecentDecision},
-    request_href,
+    request_href, tr,
 };
 
 /// `/ciba/`: the pending list, or one request's consent page when the link carries `?id=`
@@ -182,7 +182,7 @@ pub fn PendingRequests() -> impl IntoView {
 
     view! {
         <div class="page-title">
-            <PageHeading>{t!(i18n, app_title)}</PageHeading>
+            <PageHeading>{tr!(app_title)}</PageHeading>
             <button
                 type="button"
                 id="refresh"
@@ -190,7 +190,7 @@ pub fn PendingRequests() -> impl IntoView {
                 disabled=move || refreshing.get()
                 on:click=move |_| refresh()
             >
-                {t!(i18n, refresh)}
+                {tr!(refresh)}
             </button>
         </div>
         <p class="notice" role="status">
@@ -198,7 +198,7 @@ pub fn PendingRequests() -> impl IntoView {
                 notice
                     .get()
                     .map(|notice| match notice {
-                        ListNotice::Expired => t!(i18n, expired_notice).into_any(),
+                        ListNotice::Expired => tr!(expired_notice).into_any(),
                         ListNotice::Arrived(client) => {
                             let client = move || view! { <bdi>{client.clone()}</bdi> };
                             t!(i18n, new_request, client).into_any()
@@ -210,7 +210,7 @@ pub fn PendingRequests() -> impl IntoView {
             ListState::Loading => {
                 view! {
                     <p role="status" data-state="loading">
-                        {t!(i18n, loading_list)}
+                        {tr!(loading_list)}
                     </p>
                 }
                     .into_any()
@@ -230,8 +230,8 @@ pub fn PendingRequests() -> impl IntoView {
             ListState::Empty => {
                 view! {
                     <div class="empty" data-state="empty">
-                        <p>{t!(i18n, empty_what)}</p>
-                        <p>{t!(i18n, empty_todo)}</p>
+                        <p>{tr!(empty_what)}</p>
+                        <p>{tr!(empty_todo)}</p>
                     </div>
                 }
                     .into_any()
@@ -262,7 +262,6 @@ fn RequestItem(
     /// Told when this request expires while on screen.
     notice: RwSignal<Option<ListNotice>>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
     let expires_at = request.expires_at.clone();
     let expired = Memo::new(move |_| has_passed(&expires_at, now.get()));
     Effect::new(move |was_expired: Option<bool>| {
@@ -281,7 +280,7 @@ fn RequestItem(
             </span>
         }
         .into_any(),
-        None => view! { <span class="no-binding">{t!(i18n, no_code)}</span> }.into_any(),
+        None => view! { <span class="no-binding">{tr!(no_code)}</span> }.into_any(),
     };
     view! {
         <li hidden=move || expired.get()>
@@ -301,12 +300,11 @@ fn RequestItem(
 /// What this tab decided lately, newest first, so the user can see what they just did.
 #[component]
 fn RecentDecisions() -> impl IntoView {
-    let i18n = use_i18n();
     let decisions = recent::load();
     (!decisions.is_empty()).then(|| {
         view! {
             <section class="recent" aria-labelledby="recent-heading">
-                <h2 id="recent-heading">{t!(i18n, recent_heading)}</h2>
+                <h2 id="recent-heading">{tr!(recent_heading)}</h2>
                 <ul>
                     {decisions
                         .into_iter()
@@ -328,8 +326,8 @@ fn RecentItem(decision: RecentDecision) -> impl IntoView {
         ..
     } = decision;
     let outcome_text = match outcome {
-        ciba_contract::Outcome::Approved => t!(i18n, recent_approved).into_any(),
-        ciba_contract::Outcome::Denied => t!(i18n, recent_denied).into_any(),
+        ciba_contract::Outcome::Approved => tr!(recent_approved).into_any(),
+        ciba_contract::Outcome::Denied => tr!(recent_denied).into_any(),
     };
     let at_iso = String::from(js_sys::Date::new(&at.into()).to_iso_string());
     view! {
