@@ -14,7 +14,7 @@ TRUNK_VERSION := 0.21.14
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 IDP := target/debug/ciba-idp
 LISTEN ?= 127.0.0.1:8080
-SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs index.html Trunk.toml Cargo.toml Cargo.lock
+SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs .cargo/config.toml index.html Trunk.toml Cargo.toml Cargo.lock
 
 .PHONY: run test tools lint unit-tests e2e component-tests openapi clean
 
