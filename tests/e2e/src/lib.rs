@@ -410,6 +410,54 @@ impl Browser {
         .await
     }
 
+    /// Text on the page whose contrast with its background is under WCAG 2.2 AA (4.5:1, or 3:1 for
+    /// large text), each with its colours; disabled controls are exempt, as WCAG says.
+    pub async fn contrast_failures(&self) -> Value {
+        self.eval(
+            r#"
+            const parse = (c) => {
+              const m = c.match(/rgba?\(([^)]+)\)/);
+              if (!m) return null;
+              const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+              return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+            };
+            const lum = ({ r, g, b }) => {
+              const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+              return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+            };
+            const background = (el) => {
+              for (let e = el; e; e = e.parentElement) {
+                const c = parse(getComputedStyle(e).backgroundColor);
+                if (c && c.a > 0) return c;
+              }
+              return parse(getComputedStyle(document.documentElement).backgroundColor) || { r: 255, g: 255, b: 255 };
+            };
+            const failures = [];
+            const seen = new Set();
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+              const node = walker.currentNode;
+              const el = node.parentElement;
+              if (!node.textContent.trim() || seen.has(el)) continue;
+              seen.add(el);
+              if (el.offsetParent === null || el.closest(':disabled, [aria-hidden=true]')) continue;
+              const style = getComputedStyle(el);
+              const fg = parse(style.color), bg = background(el);
+              const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+              const ratio = (hi + 0.05) / (lo + 0.05);
+              const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight, 10) >= 700;
+              const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+              if (ratio < need) {
+                failures.push({ text: node.textContent.trim().slice(0, 40), ratio: Math.round(ratio * 100) / 100,
+                                need, color: style.color, background: `rgb(${bg.r}, ${bg.g}, ${bg.b})` });
+              }
+            }
+            return failures;
+            "#,
+        )
+        .await
+    }
+
     /// The `lang` of the page's `<html>`.
     pub async fn page_language(&self) -> Value {
         self.eval("return document.documentElement.lang;").await

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ciba_e2e::{Browser, Idp, assert_fits_phone};
 use serde_json::json;
-use thirtyfour::{components::SelectElement, prelude::*};
+use thirtyfour::{Key, components::SelectElement, prelude::*};
 
 /// Signs alice in from the list and opens the first request on it.
 async fn open_first_request_as_alice(browser: &Browser, idp: &Idp) {
@@ -205,7 +205,8 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
 }
 
 /// Screenshots for people (under `target/screenshots/`), and at each size and theme the checks a
-/// person would make by looking: nothing scrolls sideways, and dark really is dark.
+/// person would make by looking: nothing scrolls sideways, every text meets AA contrast, and dark
+/// really is dark.
 #[tokio::test]
 async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
     let idp = Idp::start().await;
@@ -278,6 +279,11 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
                     overflow.as_i64().unwrap() <= 0,
                     "{page} at {width} px {scheme} scrolls sideways by {overflow} px"
                 );
+                assert_eq!(
+                    browser.contrast_failures().await,
+                    json!([]),
+                    "{page} at {width} px {scheme}: text under WCAG AA contrast"
+                );
                 browser
                     .screenshot(&format!("{page}-{width}x{height}-{scheme}"))
                     .await;
@@ -293,5 +299,74 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
             "dark differs from light at {width} px"
         );
     }
+    // The contrast check itself sees text that is hard to read: the page's background colour as text.
+    browser
+        .eval(
+            "const p = document.createElement('p'); p.textContent = 'faint probe'; \
+             p.style.color = getComputedStyle(document.body).backgroundColor; \
+             document.querySelector('main').append(p); return null;",
+        )
+        .await;
+    let failures = browser.contrast_failures().await;
+    assert!(failures.to_string().contains("faint probe"), "{failures}");
+    browser.quit().await;
+}
+
+/// Presses `key` on whatever has focus.
+async fn press(browser: &Browser, key: Key) {
+    browser
+        .driver
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(key)
+        .await
+        .unwrap();
+}
+
+/// Tabs forward (at most 30 times) until the focused element matches `css`.
+async fn tab_to(browser: &Browser, css: &str) {
+    for _ in 0..30 {
+        let focused = browser
+            .eval_with(
+                "return document.activeElement.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await;
+        if focused == json!(true) {
+            return;
+        }
+        press(browser, Key::Tab).await;
+    }
+    panic!("Tab never reached {css}");
+}
+
+#[tokio::test]
+async fn a_keyboard_alone_can_untick_a_scope_and_approve() {
+    let idp = Idp::start().await;
+    let auth_req_id = idp
+        .start_request("alice", "openid profile email", "Till 3: 4711")
+        .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    browser.wait_for("a[data-request-id]").await;
+
+    tab_to(&browser, "a[data-request-id]").await;
+    press(&browser, Key::Enter).await;
+    browser.wait_for("#approve").await;
+    assert_eq!(
+        browser.eval("return document.activeElement.tagName;").await,
+        json!("H1"),
+        "focus starts at the new page's heading"
+    );
+    tab_to(&browser, "input[value=email]").await;
+    press(&browser, Key::Space).await;
+    tab_to(&browser, "#approve").await;
+    press(&browser, Key::Enter).await;
+    browser.wait_for("[data-outcome=approved]").await;
+
+    let tokens = idp.poll(&auth_req_id).await;
+    assert_eq!(tokens["scope"], "openid profile", "{tokens}");
     browser.quit().await;
 }
