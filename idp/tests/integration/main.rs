@@ -4,5 +4,6 @@
 mod approval_api;
 mod durability;
 mod limits;
+mod logs;
 mod protocol;
 mod support;

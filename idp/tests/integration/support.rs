@@ -1,6 +1,9 @@
 //! A fresh provider per test (in-memory database) and the clients that talk to it.
 
-use std::time::Duration;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use ciba_idp::config::Config;
 use reqwest::{Client, Response, StatusCode};
@@ -226,4 +229,93 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
         "{body}"
     );
     body
+}
+
+/// `ciba-idp` as deployed: its own process over a database file.
+pub struct Process {
+    child: Child,
+}
+
+impl Process {
+    /// With the demo configuration, logging only warnings.
+    pub async fn start(db: &Path, port: u16) -> Self {
+        let config = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/ciba-idp.toml"));
+        Self::start_with(config, db, port, "warn", None).await
+    }
+
+    /// With `config`, logging at `rust_log` into the file `log` (both stdout and stderr) if given.
+    pub async fn start_with(
+        config: &Path,
+        db: &Path,
+        port: u16,
+        rust_log: &str,
+        log: Option<&Path>,
+    ) -> Self {
+        let output = || match log {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => Stdio::null(),
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_ciba-idp"))
+            .arg("--config")
+            .arg(config)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--db")
+            .arg(db)
+            .env("RUST_LOG", rust_log)
+            .stdin(Stdio::null())
+            .stdout(output())
+            .stderr(if log.is_some() {
+                output()
+            } else {
+                Stdio::inherit()
+            })
+            .spawn()
+            .expect("ciba-idp starts");
+        let discovery = format!("http://127.0.0.1:{port}/.well-known/openid-configuration");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while reqwest::get(&discovery).await.is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "ciba-idp did not start listening"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child }
+    }
+
+    /// SIGKILL: the process gets no chance to flush, close or checkpoint anything.
+    pub fn kill_hard(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A scratch directory, removed on drop.
+pub struct TempDb(pub PathBuf);
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
