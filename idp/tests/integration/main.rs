@@ -6,4 +6,5 @@ mod durability;
 mod limits;
 mod logs;
 mod protocol;
+mod startup;
 mod support;
