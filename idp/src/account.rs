@@ -69,9 +69,19 @@ pub async fn login_page(
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    // Before anything touches the session: answering a foreign page's post with a fresh sign-in form
+    // would set a new session cookie over the user's, signing them out from another site.
+    if crate::origin::is_foreign(&state, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Sign-in must come from this site's own form.",
+        )
+            .into_response();
+    }
     let return_url = local_return_url(Some(&form.return_url)).to_owned();
     if let Err(limited) = state.limits.login(form.username.trim(), peer.ip()) {
         // Checked before the password, so guessing costs the same whether the guess is right or not.
@@ -195,6 +205,9 @@ fn render(
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // The site-wide `no-referrer` would make the browser send `Origin: null` with this
+                // form's post, the same as a `data:` page's; within the site, let it say who it is.
+                meta name="referrer" content="same-origin";
                 title { "Sign in" }
                 link rel="stylesheet" href="/Account/login.css";
             }

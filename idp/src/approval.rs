@@ -217,20 +217,12 @@ fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     {
         return Err(ApiError::Forbidden("The X-CSRF: 1 header is required."));
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return Ok(());
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let scheme = state.issuer.split("://").next().unwrap_or("http");
-    if origin == &*state.issuer || origin == format!("{scheme}://{host}") {
-        Ok(())
-    } else {
+    if crate::origin::is_foreign(state, headers) {
         Err(ApiError::Forbidden(
             "Cross-origin requests are not allowed.",
         ))
+    } else {
+        Ok(())
     }
 }
 

@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod keys;
 pub mod limits;
 pub mod oauth;
+pub mod origin;
 pub mod problem;
 pub mod session;
 pub mod token;

@@ -416,6 +416,46 @@ async fn the_login_form_has_its_own_anti_forgery_token() {
 }
 
 #[tokio::test]
+async fn a_sign_in_posted_from_another_site_is_refused_and_sets_no_cookie() {
+    let idp = Idp::start().await;
+    let browser = idp.anonymous_browser();
+    let page = browser
+        .get(idp.url("/Account/Login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Even with a valid form token and the right password: the post comes from another site.
+    for origin in ["https://attacker.example", "null"] {
+        let forged = browser
+            .post(idp.url("/Account/Login"))
+            .header("Origin", origin)
+            .form(&[
+                ("username", "alice"),
+                ("password", "alice"),
+                ("ReturnUrl", "/ciba/"),
+                ("form_token", &form_token(&page)),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "Origin: {origin}");
+        assert!(
+            forged.headers().get("set-cookie").is_none(),
+            "a refused post must not replace the user's session cookie"
+        );
+    }
+    let same_site = idp.sign_in(&browser, "alice", "alice", "/ciba/").await;
+    assert_eq!(
+        same_site.status(),
+        StatusCode::SEE_OTHER,
+        "our own form still works"
+    );
+}
+
+#[tokio::test]
 async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
     let idp = Idp::start().await;
     let jar = Arc::new(reqwest::cookie::Jar::default());
