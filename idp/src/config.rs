@@ -20,9 +20,9 @@ pub struct Config {
     /// Lifetime of access tokens, in seconds.
     #[serde(default = "default_token_lifetime")]
     pub access_token_lifetime_secs: u32,
-    /// Lifetime of the browser session after the last request, in minutes.
+    /// How long a sign-in lasts without any request, in seconds: then they must sign in again.
     #[serde(default = "default_session_idle")]
-    pub session_idle_minutes: u32,
+    pub session_idle_timeout_secs: u32,
     /// How long a sign-in lasts however active the user is, in seconds: then they must sign in again.
     #[serde(default = "default_session_absolute")]
     pub session_absolute_timeout_secs: u32,
@@ -45,7 +45,7 @@ fn default_token_lifetime() -> u32 {
     3600
 }
 fn default_session_idle() -> u32 {
-    60
+    3600
 }
 fn default_session_absolute() -> u32 {
     12 * 3600

@@ -116,9 +116,12 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.issuer.starts_with("https://"))
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
-            state.config.session_idle_minutes,
-        ))));
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(i64::from(
+            state.config.session_idle_timeout_secs,
+        ))))
+        // Saved (and so extended) on every request, not only when it changes: otherwise the idle
+        // timeout would count from sign-in and end the session of a user who is busy with it.
+        .with_always_save(true);
 
     let index_html = dist.as_ref().and_then(|dist| {
         let path = dist.join("index.html");

@@ -427,9 +427,11 @@ async fn a_sign_in_posted_from_another_site_is_refused_and_sets_no_cookie() {
         .text()
         .await
         .unwrap();
-    // Even with a valid form token and the right password: the post comes from another site.
+    // Even with a valid form token and the right password: the post comes from another site. Sent
+    // as a cross-site post is: without the user's `SameSite=Lax` cookie.
+    let cross_site = idp.anonymous_browser();
     for origin in ["https://attacker.example", "null"] {
-        let forged = browser
+        let forged = cross_site
             .post(idp.url("/Account/Login"))
             .header("Origin", origin)
             .form(&[
@@ -553,6 +555,36 @@ async fn a_sign_in_ends_after_its_absolute_lifetime_however_active() {
     let again = idp.browser("alice").await;
     let response = again.get(&session).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_sign_in_ends_after_its_idle_timeout_and_activity_keeps_it() {
+    let idp = Idp::start_with_config(|demo| {
+        demo.replace(
+            "session_idle_timeout_secs = 3600",
+            "session_idle_timeout_secs = 2",
+        )
+    })
+    .await;
+    let alice = idp.browser("alice").await;
+    let session = idp.url("/api/ciba/session");
+    // In use for longer than the idle timeout, never idle for long: the sign-in holds.
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        let response = alice.get(&session).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "activity keeps the sign-in"
+        );
+    }
+    // Then left alone for longer than the timeout.
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert_problem(
+        alice.get(&session).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
 }
 
 #[tokio::test]
