@@ -362,14 +362,7 @@ async fn sign_in_refuses_open_redirects_and_wrong_passwords() {
 async fn the_login_form_has_its_own_anti_forgery_token() {
     let idp = Idp::start().await;
     let browser = idp.anonymous_browser();
-    let page = browser
-        .get(idp.url("/Account/Login?ReturnUrl=/ciba/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = idp.page(&browser, "/Account/Login?ReturnUrl=/ciba/").await;
     assert!(
         page.contains("<label for=\"username\">Username</label>")
             && page.contains("<label for=\"password\">Password</label>")
@@ -389,14 +382,7 @@ async fn the_login_form_has_its_own_anti_forgery_token() {
     assert!(forged.text().await.unwrap().contains("expired"));
     // A form from another browser session carries a token that is not this session's.
     let other = idp.anonymous_browser();
-    let other_page = other
-        .get(idp.url("/Account/Login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let other_page = idp.page(&other, "/Account/Login").await;
     let fresh = Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -419,14 +405,7 @@ async fn the_login_form_has_its_own_anti_forgery_token() {
 async fn a_sign_in_posted_from_another_site_is_refused_and_sets_no_cookie() {
     let idp = Idp::start().await;
     let browser = idp.anonymous_browser();
-    let page = browser
-        .get(idp.url("/Account/Login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = idp.page(&browser, "/Account/Login").await;
     // Even with a valid form token and the right password: the post comes from another site. Sent
     // as a cross-site post is: without the user's `SameSite=Lax` cookie.
     let cross_site = idp.anonymous_browser();
@@ -467,14 +446,7 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
         .build()
         .unwrap();
     let url = idp.base.parse().unwrap();
-    let page = browser
-        .get(idp.url("/Account/Login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = idp.page(&browser, "/Account/Login").await;
     let before = jar.cookies(&url).expect("a session before sign-in");
     let signed_in = browser
         .post(idp.url("/Account/Login"))

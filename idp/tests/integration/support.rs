@@ -150,14 +150,7 @@ impl Idp {
         password: &str,
         return_url: &str,
     ) -> Response {
-        let page = browser
-            .get(self.url("/Account/Login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = self.page(browser, "/Account/Login").await;
         let token = form_token(&page);
         browser
             .post(self.url("/Account/Login"))
@@ -168,6 +161,18 @@ impl Idp {
                 ("form_token", &token),
             ])
             .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET path` as the browser's user, as text (a server-rendered page).
+    pub async fn page(&self, browser: &Client, path: &str) -> String {
+        browser
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
             .await
             .unwrap()
     }
