@@ -16,7 +16,7 @@ IDP := target/debug/ciba-idp
 LISTEN ?= 127.0.0.1:8080
 SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs .cargo/config.toml index.html Trunk.toml Cargo.toml Cargo.lock
 
-.PHONY: run test tools lint unit-tests e2e component-tests openapi clean
+.PHONY: run test tools lint unit-tests api-tests e2e component-tests openapi clean
 
 ## run: build everything and serve the approval page with demo data on http://$(LISTEN)
 run: tools dist/index.html
@@ -25,7 +25,7 @@ run: tools dist/index.html
 	$(IDP) --config idp/ciba-idp.toml --db target/ciba-idp.db --listen $(LISTEN) --dist dist --demo
 
 ## test: every check CI runs
-test: tools lint unit-tests e2e component-tests
+test: tools lint unit-tests api-tests e2e component-tests
 	@echo "==> All checks passed."
 
 lint:
@@ -35,6 +35,11 @@ lint:
 
 unit-tests:
 	cargo test -p ciba-contract -p ciba-idp
+
+# schemathesis against the contract's OpenAPI document: zero server errors, every answer as documented.
+api-tests: .tools/schemathesis
+	cargo build -p ciba-idp
+	tests/api/schemathesis.sh $(IDP) .tools/venv/bin/st
 
 e2e: dist/index.html
 	cargo build -p ciba-idp
@@ -55,7 +60,7 @@ openapi:
 	cargo run -q -p ciba-idp -- openapi > contract/openapi.json
 
 ## tools: install what is missing (each step is skipped when already there)
-tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tools/chromium
+tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tools/chromium .tools/schemathesis
 
 .tools/rust-target:
 	@mkdir -p .tools
@@ -88,9 +93,19 @@ tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tool
 
 .tools/chromium:
 	@mkdir -p .tools
-	@{ command -v chromium && command -v chromedriver && command -v brotli; } >/dev/null \
-	  || { echo "==> Installing Chromium, ChromeDriver and brotli from Debian (one-time, ~2 min)"; apt-get update -qq; \
-	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver brotli; }
+	@{ command -v chromium && command -v chromedriver && command -v brotli && command -v curl; } >/dev/null \
+	  || { echo "==> Installing Chromium, ChromeDriver, brotli and curl from Debian (one-time, ~2 min)"; apt-get update -qq; \
+	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver brotli curl; }
+	@touch $@
+
+SCHEMATHESIS_VERSION := 4.32.5
+.tools/schemathesis:
+	@mkdir -p .tools
+	@.tools/venv/bin/st --version 2>/dev/null | grep -q "$(SCHEMATHESIS_VERSION)" \
+	  || { echo "==> Installing schemathesis $(SCHEMATHESIS_VERSION) from PyPI into .tools/venv (one-time, ~1 min)"; \
+	       python3 -m venv .tools/venv 2>/dev/null || { apt-get update -qq; \
+	         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; python3 -m venv .tools/venv; }; \
+	       .tools/venv/bin/pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"; }
 	@touch $@
 
 clean:
