@@ -16,7 +16,7 @@ IDP := target/debug/ciba-idp
 LISTEN ?= 127.0.0.1:8080
 SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs .cargo/config.toml index.html Trunk.toml Cargo.toml Cargo.lock
 
-.PHONY: run test tools lint unit-tests api-tests e2e component-tests openapi clean
+.PHONY: run test tools lint unit-tests api-tests fuzz e2e component-tests openapi clean
 
 ## run: build everything and serve the approval page with demo data on http://$(LISTEN)
 run: tools dist/index.html
@@ -25,7 +25,7 @@ run: tools dist/index.html
 	$(IDP) --config idp/ciba-idp.toml --db target/ciba-idp.db --listen $(LISTEN) --dist dist --demo
 
 ## test: every check CI runs
-test: tools lint unit-tests api-tests e2e component-tests
+test: tools lint unit-tests api-tests fuzz e2e component-tests
 	@echo "==> All checks passed."
 
 lint:
@@ -40,6 +40,20 @@ unit-tests:
 api-tests: .tools/schemathesis
 	cargo build -p ciba-idp
 	tests/api/schemathesis.sh $(IDP) .tools/venv/bin/st
+
+# cargo fuzz on the /connect/ciba and /connect/token request parsers, FUZZ_SECONDS each. Seeds and the
+# dictionary are committed; what the fuzzer learns stays in target/fuzz. Without a sanitizer (`-s none`):
+# ASan needs a nightly compiler, which this machine kind cannot get; a panic or 5xx is the finding.
+FUZZ_SECONDS ?= 60
+FUZZ := CARGO_TARGET_DIR=$(CURDIR)/target/fuzz cargo fuzz
+fuzz: .tools/cargo-fuzz
+	$(FUZZ) build --fuzz-dir idp/fuzz -O -s none
+	@for target in backchannel token; do \
+	  echo "==> Fuzzing $$target for $(FUZZ_SECONDS) s"; mkdir -p target/fuzz/corpus/$$target; \
+	  $(FUZZ) run --fuzz-dir idp/fuzz -O -s none $$target target/fuzz/corpus/$$target idp/fuzz/seeds/$$target -- \
+	    -dict=idp/fuzz/oauth.dict -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=target/fuzz/ -print_final_stats=1 2>&1 \
+	    | grep -v -e '^#[0-9]' -e '^"' -e 'dictionary. ######'; \
+	done
 
 e2e: dist/index.html
 	cargo build -p ciba-idp
@@ -60,7 +74,7 @@ openapi:
 	cargo run -q -p ciba-idp -- openapi > contract/openapi.json
 
 ## tools: install what is missing (each step is skipped when already there)
-tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tools/chromium .tools/schemathesis
+tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tools/chromium .tools/schemathesis .tools/cargo-fuzz
 
 .tools/rust-target:
 	@mkdir -p .tools
@@ -96,6 +110,13 @@ tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tool
 	@{ command -v chromium && command -v chromedriver && command -v brotli && command -v curl; } >/dev/null \
 	  || { echo "==> Installing Chromium, ChromeDriver, brotli and curl from Debian (one-time, ~2 min)"; apt-get update -qq; \
 	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver brotli curl; }
+	@touch $@
+
+CARGO_FUZZ_VERSION := 0.13.2
+.tools/cargo-fuzz:
+	@mkdir -p .tools
+	@cargo fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)" \
+	  || { echo "==> Installing cargo-fuzz $(CARGO_FUZZ_VERSION) (one-time, ~2 min)"; cargo install cargo-fuzz@$(CARGO_FUZZ_VERSION); }
 	@touch $@
 
 SCHEMATHESIS_VERSION := 4.32.5
