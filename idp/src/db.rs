@@ -306,3 +306,30 @@ impl Db {
         Ok(requests.rows_affected() + tokens.rows_affected())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Db;
+
+    /// WAL lets the approval page read while a poll writes, and the busy timeout makes a writer wait
+    /// for a lock instead of failing a user's decision with "database is locked".
+    #[tokio::test]
+    async fn a_database_file_is_opened_in_wal_mode_with_a_busy_timeout() {
+        let dir = std::env::temp_dir().join(format!("ciba-db-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("wal.db");
+        let db = Db::open(path.to_str().unwrap()).await.unwrap();
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let busy_ms: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        db.pool.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(journal, "wal");
+        assert_eq!(busy_ms, 5000);
+    }
+}

@@ -248,7 +248,41 @@ pub fn rfc3339(unix_seconds: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_asset;
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    use super::{Options, build, config, is_hashed_asset};
+
+    async fn headers_of_discovery(issuer: &str) -> axum::http::HeaderMap {
+        let config = config::Config::parse(include_str!("../ciba-idp.toml")).unwrap();
+        let app = build(Options {
+            config,
+            db: ":memory:".into(),
+            issuer: issuer.into(),
+            dist: None,
+            demo: false,
+        })
+        .await
+        .unwrap();
+        let request = Request::get("/.well-known/openid-configuration")
+            .body(Body::empty())
+            .unwrap();
+        app.oneshot(request).await.unwrap().headers().clone()
+    }
+
+    /// HSTS over plain http is ignored by browsers and would pin a dev machine's localhost to https.
+    #[tokio::test]
+    async fn hsts_is_sent_exactly_when_the_provider_is_on_https() {
+        let https = headers_of_discovery("https://id.example.com").await;
+        assert_eq!(https[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+        let http = headers_of_discovery("http://127.0.0.1:8080").await;
+        assert!(!http.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        for headers in [https, http] {
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        }
+    }
 
     #[test]
     fn only_trunk_hashed_names_are_immutable() {
