@@ -14,6 +14,8 @@ TRUNK_VERSION := 0.21.14
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 IDP := target/debug/ciba-idp
 LISTEN ?= 127.0.0.1:8080
+# The demo portal's origin is in idp/ciba-idp.toml's embedding.allowed_origins.
+PORTAL_LISTEN ?= 127.0.0.1:8081
 SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs .cargo/config.toml index.html Trunk.toml Cargo.toml Cargo.lock
 
 .PHONY: run test tools lint unit-tests api-tests fuzz e2e component-tests openapi clean
@@ -22,7 +24,9 @@ SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs .ca
 run: tools dist/index.html
 	cargo build -p ciba-idp
 	@echo "==> Open http://$(LISTEN)/ciba/ and sign in as alice / alice (or bob / bob). Ctrl-C stops."
-	$(IDP) --config idp/ciba-idp.toml --db target/ciba-idp.db --listen $(LISTEN) --dist dist --demo
+	@echo "==> Embedded: the demo vendor portal http://$(PORTAL_LISTEN)/ (iframe) and http://$(LISTEN)/demo/mount (mount entry point)."
+	$(IDP) --config idp/ciba-idp.toml --db target/ciba-idp.db --listen $(LISTEN) --dist dist --demo \
+	  --demo-portal $(PORTAL_LISTEN)
 
 ## test: every check CI runs
 test: tools lint unit-tests api-tests fuzz e2e component-tests

@@ -4,8 +4,8 @@
 use std::{future::Future, ops::Deref, pin::Pin, rc::Rc};
 
 use ciba_contract::{
-    API_BASE, CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, LoginRequest, Outcome, Problem,
-    SessionInfo,
+    API_BASE, CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, EmbeddingSettings, LoginRequest,
+    Outcome, Problem, SessionInfo,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
@@ -128,6 +128,8 @@ pub trait Api {
     fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed>;
     /// Ends the session and, on success, leaves the page for the login page.
     fn sign_out(&self) -> ApiFuture<()>;
+    /// Which portals may embed the page (needs no session).
+    fn embedding(&self) -> ApiFuture<EmbeddingSettings>;
 }
 
 /// The [`Api`] as components find it in context.
@@ -243,6 +245,10 @@ impl Api for HttpApi {
             Ok(())
         })
     }
+
+    fn embedding(&self) -> ApiFuture<EmbeddingSettings> {
+        Box::pin(get_json(self.url("/embedding"), self.settings.clone()))
+    }
 }
 
 async fn get_json<T: DeserializeOwned>(url: String, settings: Rc<Settings>) -> Result<T, ApiError> {
@@ -289,5 +295,13 @@ pub fn sign_in_again(login_url: &str) {
     );
     let separator = if login_url.contains('?') { '&' } else { '?' };
     let return_url = String::from(js_sys::encode_uri_component(&here));
-    let _ = location.assign(&format!("{login_url}{separator}ReturnUrl={return_url}"));
+    let sign_in = format!("{login_url}{separator}ReturnUrl={return_url}");
+    if crate::embed::is_embedded() {
+        crate::embed::session_required(sign_in);
+    } else {
+        crate::embed::tell_parent(crate::embed::ToParent::SessionRequired {
+            reason: crate::embed::SessionRequiredReason::SignIn,
+        });
+        let _ = location.assign(&sign_in);
+    }
 }

@@ -1,3 +1,8 @@
 fn main() {
-    leptos::mount::mount_to_body(ciba_approval::App);
+    // A host page using the mount entry point (`/ciba/mount.js`) renders the UI where it wants it.
+    let mount_only = js_sys::Reflect::get(&js_sys::global(), &"__cibaApprovalMountOnly".into())
+        .is_ok_and(|flag| flag.is_truthy());
+    if !mount_only {
+        leptos::mount::mount_to_body(ciba_approval::App);
+    }
 }

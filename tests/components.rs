@@ -9,10 +9,13 @@ use std::{
 use ciba_approval::{
     AppRoutes,
     api::{Api, ApiError, ApiFuture, Completed, Listing, provide_api},
+    embed::{self, FromParent, SessionRequiredReason, ToParent},
     i18n::{I18nContextProvider, Locale, td_string},
     pages::{Consent, PendingRequests},
 };
-use ciba_contract::{ClientInfo, CompleteRequest, LoginRequest, Outcome, ScopeInfo, SessionInfo};
+use ciba_contract::{
+    ClientInfo, CompleteRequest, EmbeddingSettings, LoginRequest, Outcome, ScopeInfo, SessionInfo,
+};
 use leptos::{mount::mount_to, prelude::*};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -106,6 +109,10 @@ impl Api for FakeApi {
 
     fn sign_out(&self) -> ApiFuture<()> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn embedding(&self) -> ApiFuture<EmbeddingSettings> {
+        Box::pin(async { Ok(EmbeddingSettings::default()) })
     }
 }
 
@@ -899,4 +906,110 @@ async fn a_wrong_code_leaves_only_deny() {
     click(&root, "#deny");
     find(&root, "[data-outcome='denied']").await;
     assert_eq!(api.sent(), vec![CompleteRequest::deny("v2")]);
+}
+
+/// The wire format portals are written against (docs/embedding.md): a change here breaks them.
+#[wasm_bindgen_test]
+fn embed_messages_keep_the_documented_shape() {
+    let json = |message: ToParent| {
+        serde_json::from_str::<serde_json::Value>(&embed::to_json(&message)).unwrap()
+    };
+    assert_eq!(
+        json(ToParent::Ready),
+        serde_json::json!({"protocol": "ciba-approval", "version": 1, "type": "ready"})
+    );
+    assert_eq!(
+        json(ToParent::Resize { height: 612 }),
+        serde_json::json!({"protocol": "ciba-approval", "version": 1, "type": "resize", "height": 612})
+    );
+    assert_eq!(
+        json(ToParent::Decided {
+            internal_id: "r1".into(),
+            outcome: Outcome::Denied
+        }),
+        serde_json::json!({"protocol": "ciba-approval", "version": 1, "type": "decided",
+            "internalId": "r1", "outcome": "denied"})
+    );
+    assert_eq!(
+        json(ToParent::SessionRequired {
+            reason: SessionRequiredReason::CookieBlocked
+        }),
+        serde_json::json!({"protocol": "ciba-approval", "version": 1, "type": "sessionRequired",
+            "reason": "cookieBlocked"})
+    );
+}
+
+/// Only our protocol, this version, and the two documented kinds get through.
+#[wasm_bindgen_test]
+fn embed_accepts_only_documented_messages_from_the_portal() {
+    assert_eq!(
+        embed::from_json(
+            r#"{"protocol":"ciba-approval","version":1,"type":"open","internalId":"r7"}"#
+        ),
+        Some(FromParent::Open {
+            internal_id: "r7".into()
+        })
+    );
+    let theme = embed::from_json(
+        r##"{"protocol":"ciba-approval","version":1,"type":"theme","properties":{"accent":"#005a9c"}}"##,
+    );
+    assert!(
+        matches!(theme, Some(FromParent::Theme { properties }) if properties["accent"] == "#005a9c")
+    );
+    for refused in [
+        r#"{"protocol":"ciba-approval","version":1,"type":"approve","internalId":"r7"}"#,
+        r#"{"protocol":"ciba-approval","version":2,"type":"open","internalId":"r7"}"#,
+        r#"{"protocol":"other","version":1,"type":"open","internalId":"r7"}"#,
+        r#"{"type":"open","internalId":"r7"}"#,
+        r#""open""#,
+    ] {
+        assert_eq!(embed::from_json(refused), None, "{refused}");
+    }
+}
+
+/// A portal's theme value may not break out of its property or make the page fetch anything.
+#[wasm_bindgen_test]
+fn embed_theme_values_are_plain() {
+    for safe in [
+        "#005a9c",
+        "rgb(0, 90, 156)",
+        "0.25rem",
+        "\"Segoe UI\", sans-serif",
+        "transparent",
+    ] {
+        assert!(embed::is_safe_theme_value(safe), "{safe}");
+    }
+    for unsafe_value in [
+        "red; background: url(https://evil.example/x)",
+        "url(https://evil.example/x)",
+        "URL(x)",
+        "red}body{display:none",
+        "\\75rl(x)",
+        "",
+        &"a".repeat(101),
+    ] {
+        assert!(!embed::is_safe_theme_value(unsafe_value), "{unsafe_value}");
+    }
+}
+
+/// Deep links, Duende's `?id=` notification link and embedded links all reach the right page;
+/// addresses outside the app are left to the browser.
+#[wasm_bindgen_test]
+fn app_addresses_lead_to_the_right_page() {
+    use ciba_approval::routing::Place;
+    let request = |id: &str| Some(Place::Request(id.into()));
+    assert_eq!(Place::of("/ciba/"), Some(Place::List));
+    assert_eq!(Place::of("/ciba"), Some(Place::List));
+    assert_eq!(Place::of("/ciba/?embed=1"), Some(Place::List));
+    assert_eq!(Place::of("/ciba?id=r%201"), request("r 1"));
+    assert_eq!(Place::of("/ciba/?embed=1&id=r7"), request("r7"));
+    assert_eq!(Place::of("/ciba/requests/r7"), request("r7"));
+    assert_eq!(Place::of("/ciba/requests/r%2F7?embed=1"), request("r/7"));
+    assert_eq!(Place::of("/ciba/requests/r7#top"), request("r7"));
+    assert_eq!(Place::of("/ciba/requests/"), Some(Place::NotFound));
+    assert_eq!(Place::of("/ciba/requests/a/b"), Some(Place::NotFound));
+    assert_eq!(Place::of("/ciba/elsewhere"), Some(Place::NotFound));
+    assert_eq!(Place::of("/cibafoo"), None);
+    assert_eq!(Place::of("/Account/Login"), None);
+    assert_eq!(Place::of("https://client.example/ciba/"), None);
 }

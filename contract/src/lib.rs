@@ -27,6 +27,16 @@ pub struct SessionInfo {
     pub name: String,
 }
 
+/// `GET /api/ciba/embedding`: which portal origins may embed the page. The page, when framed, talks
+/// (`postMessage`) only to its parent and only when the parent's origin is one of these.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmbeddingSettings {
+    /// Serialized origins, e.g. `https://portal.example`; empty when the page may not be framed.
+    pub allowed_origins: Vec<String>,
+}
+
 /// The client application that started the request.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

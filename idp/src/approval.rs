@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ciba_contract::{
-    CSRF_HEADER, CSRF_HEADER_VALUE, ClientInfo, CompleteRequest, LoginRequest, Outcome, Problem,
-    ScopeInfo, SessionInfo,
+    CSRF_HEADER, CSRF_HEADER_VALUE, ClientInfo, CompleteRequest, EmbeddingSettings, LoginRequest,
+    Outcome, Problem, ScopeInfo, SessionInfo,
 };
 use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
@@ -28,7 +28,7 @@ use crate::session::CurrentUser;
 and complete CIBA login requests for the user of the browser session (cookie). Every error is an RFC 9457 \
 problem document; every response carries Cache-Control: no-store."
     ),
-    paths(session, list_requests, get_request, complete)
+    paths(session, embedding, list_requests, get_request, complete)
 )]
 pub struct ApiDoc;
 
@@ -42,6 +42,16 @@ pub fn openapi_json() -> String {
 
 pub async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+/// Which portals may embed the page; needs no session, because a framed page must be able to tell its
+/// portal that the user has to sign in. The same list is the CSP `frame-ancestors`.
+#[utoipa::path(get, path = "/api/ciba/embedding", tag = "ciba",
+    responses((status = 200, description = "The allowed portal origins", body = EmbeddingSettings)))]
+pub async fn embedding(State(state): State<AppState>) -> Json<EmbeddingSettings> {
+    Json(EmbeddingSettings {
+        allowed_origins: state.config.embedding.allowed_origins.clone(),
+    })
 }
 
 /// Who is signed in.

@@ -26,10 +26,8 @@ pub struct Config {
     /// How long a sign-in lasts however active the user is, in seconds: then they must sign in again.
     #[serde(default = "default_session_absolute")]
     pub session_absolute_timeout_secs: u32,
-    /// Who may show our pages in a frame (CSP `frame-ancestors` sources, e.g. `https://portal.example`).
-    /// Empty: nobody (`'none'`).
     #[serde(default)]
-    pub frame_ancestors: Vec<String>,
+    pub embedding: EmbeddingConfig,
     #[serde(default)]
     pub rate_limits: RateLimitConfig,
     pub users: Vec<User>,
@@ -49,6 +47,30 @@ fn default_session_idle() -> u32 {
 }
 fn default_session_absolute() -> u32 {
     12 * 3600
+}
+
+/// Showing the approval page inside a vendor portal on another origin (an iframe).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddingConfig {
+    /// Portal origins (`https://portal.example`) that may frame the page (CSP `frame-ancestors`) and
+    /// exchange messages with it. Empty: nobody may frame it (`'none'`).
+    pub allowed_origins: Vec<String>,
+    /// The session cookie's `SameSite`. A portal on another *site* needs `none` (which browsers accept
+    /// only with `Secure`, so only on https); `lax` suffices for another origin on the same site.
+    pub cookie_same_site: CookieSameSite,
+    /// Adds `Partitioned` (CHIPS): the cookie is kept per top-level site, which browsers that block
+    /// third-party cookies still allow. Needs `cookie_same_site = "none"`.
+    pub cookie_partitioned: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieSameSite {
+    #[default]
+    Lax,
+    Strict,
+    None,
 }
 
 /// Requests per minute, each with a burst of the same size.
@@ -237,18 +259,25 @@ impl Config {
         if self.poll_interval_secs == 0 {
             bail!("poll_interval_secs must be at least 1");
         }
-        for source in &self.frame_ancestors {
-            let plain = !source.is_empty()
-                && source
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ','));
-            if !plain {
+        for origin in &self.embedding.allowed_origins {
+            if !is_origin(origin) {
                 bail!(
-                    "frame_ancestors: '{source}' is not a CSP source (one origin or keyword per entry)"
+                    "embedding.allowed_origins: '{origin}' is not an origin like https://portal.example \
+                     (scheme, host and optional port; no path, no trailing slash, no wildcard)"
                 );
             }
         }
+        if self.embedding.cookie_partitioned
+            && self.embedding.cookie_same_site != CookieSameSite::None
+        {
+            bail!("embedding.cookie_partitioned needs cookie_same_site = \"none\"");
+        }
         Ok(())
+    }
+
+    /// Whether `origin` may frame the page and exchange messages with it.
+    pub fn embedding_allowed(&self, origin: &str) -> bool {
+        self.embedding.allowed_origins.iter().any(|o| o == origin)
     }
 
     /// Whether a sign-in at `auth_time` (Unix seconds) has outlived `session_absolute_timeout_secs`.
@@ -284,6 +313,20 @@ impl Config {
     }
 }
 
+/// A serialized origin, as browsers send in `Origin` and `MessageEvent.origin`: exactly
+/// `scheme://host[:port]`, so a plain string comparison with what the browser reports is exact.
+fn is_origin(text: &str) -> bool {
+    let Ok(uri) = text.parse::<axum::http::Uri>() else {
+        return false;
+    };
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !authority.as_str().contains(['@', '*'])
+        && text == format!("{scheme}://{authority}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,20 +351,46 @@ mod tests {
         assert!(config.api_scope("offline_access").is_some());
     }
 
+    /// Each entry goes into a CSP header and is compared with `MessageEvent.origin`: anything but a
+    /// plain origin could smuggle in directives or never match.
     #[test]
-    fn frame_ancestors_must_be_plain_sources() {
+    fn embedding_origins_must_be_plain_origins() {
         let demo = include_str!("../ciba-idp.toml");
-        let bad = demo.replace(
-            "frame_ancestors = []",
-            "frame_ancestors = [\"https://a.example; script-src *\"]",
-        );
+        let with = |origins: &str| {
+            demo.replace(
+                "allowed_origins = [\"http://127.0.0.1:8081\"]",
+                &format!("allowed_origins = [{origins}]"),
+            )
+        };
+        for bad in [
+            "\"https://a.example; script-src *\"",
+            "\"https://a.example/\"",
+            "\"https://a.example/portal\"",
+            "\"https://*.example\"",
+            "\"'self'\"",
+            "\"*\"",
+            "\"javascript://a.example\"",
+            "\"https://user@a.example\"",
+        ] {
+            let error = Config::parse(&with(bad)).unwrap_err().to_string();
+            assert!(error.contains("allowed_origins"), "{bad}: {error}");
+        }
+        let good = Config::parse(&with(
+            "\"https://portal.example\", \"http://127.0.0.1:8081\", \"http://[::1]:8081\"",
+        ))
+        .unwrap();
+        assert!(good.embedding_allowed("http://127.0.0.1:8081"));
+        assert!(!good.embedding_allowed("http://127.0.0.1:8082"));
+    }
+
+    #[test]
+    fn a_partitioned_cookie_needs_same_site_none() {
+        let demo = include_str!("../ciba-idp.toml");
+        let bad = demo.replace("cookie_partitioned = false", "cookie_partitioned = true");
         let error = Config::parse(&bad).unwrap_err().to_string();
-        assert!(error.contains("frame_ancestors"), "{error}");
-        let good = demo.replace(
-            "frame_ancestors = []",
-            "frame_ancestors = [\"https://portal.example\", \"'self'\"]",
-        );
-        assert_eq!(Config::parse(&good).unwrap().frame_ancestors.len(), 2);
+        assert!(error.contains("cookie_partitioned"), "{error}");
+        let good = bad.replace("cookie_same_site = \"lax\"", "cookie_same_site = \"none\"");
+        assert!(Config::parse(&good).unwrap().embedding.cookie_partitioned);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod config;
 pub mod csp;
 pub mod db;
 pub mod demo;
+pub mod demo_portal;
 pub mod discovery;
 pub mod keys;
 pub mod limits;
@@ -34,7 +35,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
 
-use crate::config::Config;
+use crate::config::{Config, CookieSameSite};
 use crate::db::Db;
 use crate::keys::SigningKey;
 use crate::limits::RateLimits;
@@ -58,10 +59,20 @@ pub struct Options {
     /// The built SPA (Trunk's `dist/`), served at `/ciba/`.
     pub dist: Option<PathBuf>,
     pub demo: bool,
+    /// Serve the same-origin demo host page for the mount entry point at `/demo/mount`.
+    pub demo_pages: bool,
 }
 
 /// Opens storage, loads the key, seeds demo data, and returns the router ready to serve.
 pub async fn build(options: Options) -> anyhow::Result<Router> {
+    if options.config.embedding.cookie_same_site == CookieSameSite::None
+        && !options.issuer.starts_with("https://")
+    {
+        anyhow::bail!(
+            "embedding.cookie_same_site = \"none\" needs an https issuer: browsers drop SameSite=None \
+             cookies that are not Secure, and Secure cookies need https"
+        );
+    }
     let db = Db::open(&options.db).await?;
     let keys = SigningKey::load_or_create(&db, now()).await?;
     let state = AppState {
@@ -75,7 +86,12 @@ pub async fn build(options: Options) -> anyhow::Result<Router> {
         demo::seed(&state).await?;
     }
     spawn_purger(state.db.clone(), state.limits.clone());
-    Ok(router(state, options.dist))
+    let app = router(state, options.dist);
+    Ok(if options.demo_pages {
+        app.merge(demo_portal::mount_demo())
+    } else {
+        app
+    })
 }
 
 pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
@@ -85,6 +101,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
     );
     let api = Router::new()
         .route("/session", get(approval::session))
+        .route("/embedding", get(approval::embedding))
         .route("/requests", get(approval::list_requests))
         .route("/requests/{internal_id}", get(approval::get_request))
         .route("/complete", post(approval::complete))
@@ -111,10 +128,15 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             HeaderValue::from_static("no-cache"),
         ));
 
+    let embedding = &state.config.embedding;
     let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_name(session::COOKIE_NAME)
         .with_http_only(true)
-        .with_same_site(SameSite::Lax)
+        .with_same_site(match embedding.cookie_same_site {
+            CookieSameSite::Lax => SameSite::Lax,
+            CookieSameSite::Strict => SameSite::Strict,
+            CookieSameSite::None => SameSite::None,
+        })
         .with_secure(state.issuer.starts_with("https://"))
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(i64::from(
             state.config.session_idle_timeout_secs,
@@ -136,7 +158,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             .clients
             .iter()
             .filter_map(|client| client.logo_uri.as_deref()),
-        &state.config.frame_ancestors,
+        &state.config.embedding.allowed_origins,
     );
 
     let mut app = Router::new()
@@ -158,6 +180,21 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             .precompressed_br()
             .precompressed_gzip()
             .fallback(index);
+        if let Some(script) = index_html.as_deref().and_then(mount_script) {
+            app = app.route(
+                "/ciba/mount.js",
+                get(move || async move {
+                    (
+                        [
+                            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                            // A stable name over hashed files: revalidated, like index.html.
+                            (header::CACHE_CONTROL, "no-cache"),
+                        ],
+                        script,
+                    )
+                }),
+            );
+        }
         let spa = tower::ServiceBuilder::new()
             .layer(axum::middleware::from_fn(spa_cache_headers))
             .service(spa);
@@ -170,7 +207,12 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             HeaderValue::from_static("max-age=31536000"),
         )
     });
+    let partitioned = embedding
+        .cookie_partitioned
+        .then(|| axum::middleware::map_response(session::partition_cookie));
+    // Outside the session layer, which writes the cookie on the way out.
     app.layer(sessions)
+        .layer(tower::util::option_layer(partitioned))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             content_security_policy,
@@ -185,6 +227,34 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(state)
+}
+
+/// The loader behind the mount entry point (`/ciba/mount.js`, src/mount.rs), pointing at this build's
+/// hashed files as Trunk wrote them into `index.html`. A stable address for host pages to import.
+fn mount_script(index_html: &str) -> Option<String> {
+    let between = |start: &str, end: &str| {
+        let from = index_html.find(start)? + start.len();
+        let to = index_html[from..].find(end)?;
+        Some(index_html[from..from + to].to_owned())
+    };
+    let glue = between("import init, * as bindings from '", "'")?;
+    let wasm = between("module_or_path: '", "'")?;
+    let css = between("<link rel=\"stylesheet\" href=\"", "\"")?;
+    Some(format!(
+        r#"// ciba-approval's mount entry point (docs/embedding.md); generated by ciba-idp from this build.
+import init, {{ mount as mountApproval }} from "{glue}";
+
+let started;
+
+/** Renders the approval UI into `element`, in a shadow root of its own. Options: docs/embedding.md. */
+export async function mount(element, options = {{}}) {{
+  globalThis.__cibaApprovalMountOnly = true;
+  started ??= init({{ module_or_path: "{wasm}" }});
+  await started;
+  mountApproval(element, {{ stylesheet: "{css}", ...options }});
+}}
+"#
+    ))
 }
 
 /// Trunk names every asset after a hash of its content, so those never change and may be cached for
@@ -252,23 +322,65 @@ mod tests {
     use axum::http::{Request, header};
     use tower::ServiceExt;
 
-    use super::{Options, build, config, is_hashed_asset};
+    use super::{Options, Router, build, config, is_hashed_asset};
 
-    async fn headers_of_discovery(issuer: &str) -> axum::http::HeaderMap {
-        let config = config::Config::parse(include_str!("../ciba-idp.toml")).unwrap();
-        let app = build(Options {
+    async fn provider(issuer: &str, edit: impl FnOnce(String) -> String) -> anyhow::Result<Router> {
+        let config = config::Config::parse(&edit(include_str!("../ciba-idp.toml").into()))?;
+        build(Options {
             config,
             db: ":memory:".into(),
             issuer: issuer.into(),
             dist: None,
             demo: false,
+            demo_pages: false,
         })
         .await
-        .unwrap();
-        let request = Request::get("/.well-known/openid-configuration")
-            .body(Body::empty())
-            .unwrap();
+    }
+
+    async fn headers_of(app: Router, path: &str) -> axum::http::HeaderMap {
+        let request = Request::get(path).body(Body::empty()).unwrap();
         app.oneshot(request).await.unwrap().headers().clone()
+    }
+
+    async fn headers_of_discovery(issuer: &str) -> axum::http::HeaderMap {
+        let app = provider(issuer, |c| c).await.unwrap();
+        headers_of(app, "/.well-known/openid-configuration").await
+    }
+
+    /// A portal on another site gets the session cookie only as `SameSite=None; Secure`, and in
+    /// browsers that block third-party cookies only when it is also `Partitioned`.
+    #[tokio::test]
+    async fn the_session_cookie_follows_the_embedding_settings() {
+        let cross_site = |c: String| {
+            c.replace("cookie_same_site = \"lax\"", "cookie_same_site = \"none\"")
+                .replace("cookie_partitioned = false", "cookie_partitioned = true")
+        };
+        let app = provider("https://id.example.com", cross_site)
+            .await
+            .unwrap();
+        let headers = headers_of(app, "/Account/Login").await;
+        let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(cookie.starts_with("ciba_session="), "{cookie}");
+        for attribute in ["SameSite=None", "Secure", "HttpOnly", "Partitioned"] {
+            assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+        }
+
+        let app = provider("http://127.0.0.1:8080", |c| c).await.unwrap();
+        let headers = headers_of(app, "/Account/Login").await;
+        let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(
+            !cookie.contains("Secure") && !cookie.contains("Partitioned"),
+            "{cookie}"
+        );
+
+        let error = provider("http://127.0.0.1:8080", cross_site)
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("needs an https issuer"),
+            "{error}"
+        );
     }
 
     /// HSTS over plain http is ignored by browsers and would pin a dev machine's localhost to https.

@@ -31,6 +31,10 @@ struct Cli {
     /// Start two pending requests for alice.
     #[arg(long)]
     demo: bool,
+    /// Also serve a demo vendor portal on this address (another origin) that embeds the approval
+    /// page in an iframe, and a same-origin demo page for the mount entry point at /demo/mount.
+    #[arg(long, value_name = "ADDRESS")]
+    demo_portal: Option<SocketAddr>,
 }
 
 #[derive(Subcommand)]
@@ -97,8 +101,17 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         issuer: issuer.clone(),
         dist: cli.dist,
         demo: cli.demo,
+        demo_pages: cli.demo_portal.is_some(),
     })
     .await?;
+    if let Some(address) = cli.demo_portal {
+        let portal = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address} for the demo portal"))?;
+        tracing::info!("demo portal on http://{address}/ (frames {issuer}/ciba/)");
+        let app = ciba_idp::demo_portal::portal(&issuer);
+        tokio::spawn(async move { axum::serve(portal, app).await });
+    }
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;

@@ -5,6 +5,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -15,6 +17,36 @@ pub const SUBJECT_KEY: &str = "subject";
 pub const AUTH_TIME_KEY: &str = "auth_time";
 pub const LOGIN_FORM_TOKEN_KEY: &str = "login_form_token";
 pub const COOKIE_NAME: &str = "ciba_session";
+
+/// Adds `Partitioned` (CHIPS) to the session cookie, which tower-sessions cannot set itself: a portal
+/// on another site then still gets a session in browsers that block third-party cookies, kept apart
+/// from the one the user has on our own site.
+pub async fn partition_cookie(mut response: Response) -> Response {
+    let cookies: Vec<HeaderValue> = response
+        .headers_mut()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    if cookies.is_empty() {
+        return response;
+    }
+    let headers = response.headers_mut();
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let partitioned = cookie
+            .to_str()
+            .ok()
+            .filter(|text| {
+                text.strip_prefix(COOKIE_NAME)
+                    .is_some_and(|rest| rest.starts_with('='))
+                    && !text.contains("; Partitioned")
+            })
+            .and_then(|text| HeaderValue::from_str(&format!("{text}; Partitioned")).ok());
+        headers.append(header::SET_COOKIE, partitioned.unwrap_or(cookie));
+    }
+    response
+}
 
 /// The signed-in user of this request; a handler taking it answers 401 to everyone else.
 pub struct CurrentUser {

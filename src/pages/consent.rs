@@ -1,26 +1,14 @@
 use ciba_contract::{CompleteRequest, LoginRequest, Outcome};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{ApiError, Completed, use_api},
     components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
+    embed::{self, ToParent},
     list_href,
     recent::{self, RecentDecision},
     tr,
 };
-
-/// `/ciba/requests/:id`.
-#[component]
-pub fn RequestPage() -> impl IntoView {
-    let params = use_params_map();
-    let internal_id = Memo::new(move |_| params.read().get("id"));
-    move || {
-        internal_id
-            .get()
-            .map(|internal_id| view! { <Consent internal_id /> })
-    }
-}
 
 /// Loads one request and lets the user decide it.
 #[component]
@@ -129,6 +117,10 @@ fn Decision(request: LoginRequest) -> impl IntoView {
             crate::draft::discard(&internal_id);
         }
         if let Stage::Decided { outcome, .. } = stage {
+            embed::tell_parent(ToParent::Decided {
+                internal_id: internal_id.clone(),
+                outcome,
+            });
             recent::remember(RecentDecision {
                 internal_id: internal_id.clone(),
                 client_name: client_name.clone(),

@@ -1,9 +1,9 @@
-//! One component per route.
+//! One component per place (see `routing`).
 
 mod consent;
 mod not_found;
 mod requests;
 
-pub use consent::{Consent, RequestNotFound, RequestPage};
+pub use consent::{Consent, RequestNotFound};
 pub use not_found::NotFoundPage;
-pub use requests::{HomePage, PendingRequests};
+pub use requests::PendingRequests;

@@ -2,7 +2,6 @@ use std::time::Duration;
 
 use ciba_contract::LoginRequest;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, closure::Closure};
 
@@ -14,22 +13,9 @@ use crate::{
     },
     i18n::{t, use_i18n},
     intl,
-    pages::Consent,
     recent::{self, RecentDecision},
     request_href, tr,
 };
-
-/// `/ciba/`: the pending list, or one request's consent page when the link carries `?id=`
-/// (the form Duende's notification template uses).
-#[component]
-pub fn HomePage() -> impl IntoView {
-    let query = use_query_map();
-    let requested_id = Memo::new(move |_| query.read().get("id").filter(|id| !id.is_empty()));
-    move || match requested_id.get() {
-        Some(internal_id) => view! { <Consent internal_id /> }.into_any(),
-        None => view! { <PendingRequests /> }.into_any(),
-    }
-}
 
 /// How often the list asks the server for changes while the page is visible.
 const POLL_INTERVAL: Duration = Duration::from_secs(5);

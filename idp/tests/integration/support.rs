@@ -42,6 +42,7 @@ impl Idp {
             issuer: base.clone(),
             dist: None,
             demo: false,
+            demo_pages: false,
         })
         .await
         .expect("provider starts");

@@ -62,6 +62,8 @@ async fn wait_until_listening(url: &str, what: &str) {
 /// A running `ciba-idp` with the demo configuration and the built SPA.
 pub struct Idp {
     pub base: String,
+    /// The demo vendor portal's origin, when started with one ([`Idp::start_with_portal`]).
+    pub portal: Option<String>,
     _process: Process,
     _config_dir: Option<TempDir>,
 }
@@ -69,7 +71,7 @@ pub struct Idp {
 impl Idp {
     /// A provider with the committed demo configuration.
     pub async fn start() -> Self {
-        Self::start_with_config(workspace_root().join("idp/ciba-idp.toml")).await
+        Self::start_with_config(workspace_root().join("idp/ciba-idp.toml"), None).await
     }
 
     /// A provider with the demo configuration as `edit` changes it (e.g. extra clients and scopes).
@@ -78,12 +80,31 @@ impl Idp {
         let dir = TempDir::new();
         let path = dir.0.join("ciba-idp.toml");
         std::fs::write(&path, edit(demo)).unwrap();
-        let mut idp = Self::start_with_config(path).await;
+        let mut idp = Self::start_with_config(path, None).await;
         idp._config_dir = Some(dir);
         idp
     }
 
-    async fn start_with_config(config: PathBuf) -> Self {
+    /// A provider that also serves the demo vendor portal on another port (another origin), which
+    /// the configuration allows to embed the page.
+    pub async fn start_with_portal() -> Self {
+        let portal_port = free_port();
+        let demo = std::fs::read_to_string(workspace_root().join("idp/ciba-idp.toml")).unwrap();
+        let allowed = format!("allowed_origins = [\"http://127.0.0.1:{portal_port}\"]");
+        let edited = demo.replace("allowed_origins = [\"http://127.0.0.1:8081\"]", &allowed);
+        assert!(
+            edited.contains(&allowed),
+            "the demo configuration changed shape"
+        );
+        let dir = TempDir::new();
+        let path = dir.0.join("ciba-idp.toml");
+        std::fs::write(&path, edited).unwrap();
+        let mut idp = Self::start_with_config(path, Some(portal_port)).await;
+        idp._config_dir = Some(dir);
+        idp
+    }
+
+    async fn start_with_config(config: PathBuf, portal_port: Option<u16>) -> Self {
         let root = workspace_root();
         let binary = std::env::var_os("CIBA_IDP_BIN")
             .map(PathBuf::from)
@@ -103,27 +124,35 @@ impl Idp {
         );
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let process = Process::spawn(
-            Command::new(binary)
-                .arg("--config")
-                .arg(config)
-                .args([
-                    "--db",
-                    ":memory:",
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--dist",
-                ])
-                .arg(dist)
-                .env("RUST_LOG", "warn"),
-        );
+        let mut command = Command::new(binary);
+        command
+            .arg("--config")
+            .arg(config)
+            .args([
+                "--db",
+                ":memory:",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--dist",
+            ])
+            .arg(dist)
+            .env("RUST_LOG", "warn");
+        let portal = portal_port.map(|portal_port| {
+            command.args(["--demo-portal", &format!("127.0.0.1:{portal_port}")]);
+            format!("http://127.0.0.1:{portal_port}")
+        });
+        let process = Process::spawn(&mut command);
         wait_until_listening(
             &format!("{base}/.well-known/openid-configuration"),
             "ciba-idp",
         )
         .await;
+        if let Some(portal) = &portal {
+            wait_until_listening(&format!("{portal}/"), "the demo portal").await;
+        }
         Self {
             base,
+            portal,
             _process: process,
             _config_dir: None,
         }

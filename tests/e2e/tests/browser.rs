@@ -173,7 +173,14 @@ async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
 
 #[tokio::test]
 async fn pages_are_served_with_a_strict_content_security_policy() {
-    let idp = Idp::start().await;
+    // No portal allowed: nobody may frame the page.
+    let idp = Idp::start_with_demo_config_edited(|config| {
+        config.replace(
+            "allowed_origins = [\"http://127.0.0.1:8081\"]",
+            "allowed_origins = []",
+        )
+    })
+    .await;
     for path in ["/ciba/", "/ciba/requests/anything", "/Account/Login"] {
         let response = reqwest::get(idp.url(path)).await.unwrap();
         let policy = response.headers()["content-security-policy"]

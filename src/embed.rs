@@ -1,0 +1,467 @@
+//! Running inside a vendor portal, two ways (docs/embedding.md):
+//! - framed (`?embed=1` in an iframe): no page chrome, the portal's theme, and a small, versioned
+//!   `postMessage` protocol with the parent window;
+//! - mounted into an element of a same-origin page ([`crate::mount`]): the same messages go to the
+//!   host's `onEvent` callback.
+//!
+//! Messages go only to the parent and only when its origin is one the provider allows
+//! (`GET /api/ciba/embedding`, the same list as the CSP `frame-ancestors`); never to `*`. Messages
+//! are accepted only from that parent, from that origin, and only of the documented kinds.
+
+use std::cell::{Cell, RefCell};
+
+use ciba_contract::Outcome;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+
+use crate::{
+    api::use_api,
+    request_href,
+    routing::{Navigation, use_navigation},
+    tr,
+};
+
+/// The name every message carries, so a portal can tell ours from other frames' messages.
+pub const PROTOCOL: &str = "ciba-approval";
+/// Bumped when a message changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Theme properties a portal may set: `--ciba-<name>` in `style/main.css`.
+pub const THEME_PROPERTIES: [&str; 15] = [
+    "font",
+    "bg",
+    "surface",
+    "text",
+    "muted",
+    "border",
+    "accent",
+    "accent-text",
+    "focus",
+    "danger",
+    "danger-bg",
+    "success",
+    "highlight-bg",
+    "code-bg",
+    "radius",
+];
+
+/// Who hosts the page.
+enum Host {
+    /// A top-level page of its own.
+    Page,
+    /// An iframe in a portal (`?embed=1`).
+    Frame,
+    /// An element of a same-origin page; messages go to its callback, if it gave one.
+    Element(Option<js_sys::Function>),
+}
+
+thread_local! {
+    static HOST: RefCell<Host> = const { RefCell::new(Host::Page) };
+    /// Until the person touches the embedded UI, it must not move focus: that would pull the
+    /// keyboard (and the scroll position) away from the host page they are using.
+    static TOUCHED: Cell<bool> = const { Cell::new(false) };
+    /// The parent's origin once it is known to be allowed; until then messages wait in `QUEUE`.
+    static PARENT_ORIGIN: RefCell<Option<String>> = const { RefCell::new(None) };
+    static QUEUE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Whether [`EmbedBridge`] has finished starting (successfully or not).
+    static BRIDGE_STARTED: Cell<bool> = const { Cell::new(false) };
+    /// A sign-in page to go to once the portal has been told (`sessionRequired`).
+    static PENDING_SIGN_IN: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Set by [`EmbedBridge`]: the browser keeps this frame from signing in.
+    static COOKIE_BLOCKED: Cell<Option<RwSignal<bool>>> = const { Cell::new(None) };
+}
+
+/// What the page tells the portal.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ToParent {
+    /// The page runs and listens for messages.
+    Ready,
+    /// The content's height in CSS pixels, so the portal can size the iframe without a scrollbar.
+    Resize { height: u32 },
+    /// The user decided a request.
+    Decided {
+        internal_id: String,
+        outcome: Outcome,
+    },
+    /// There is no session. `cookieBlocked`: the browser keeps this frame from signing in, and the
+    /// page offers a new window; `signIn`: the frame goes to the sign-in page.
+    SessionRequired { reason: SessionRequiredReason },
+}
+
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionRequiredReason {
+    SignIn,
+    CookieBlocked,
+}
+
+/// What the portal may ask of the page; anything else is ignored.
+#[derive(Debug, PartialEq)]
+pub enum FromParent {
+    /// Set theme properties (names from [`THEME_PROPERTIES`], without `--ciba-`).
+    Theme {
+        properties: std::collections::BTreeMap<String, String>,
+    },
+    /// Show one request.
+    Open { internal_id: String },
+}
+
+/// A message from the portal as it arrives. Flat rather than a tagged enum: serde's tagged and
+/// flattened forms buffer the whole message and cost kilobytes of wasm.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Incoming {
+    protocol: String,
+    version: u32,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    properties: std::collections::BTreeMap<String, String>,
+    internal_id: Option<String>,
+}
+
+/// Reads `?embed=1` (and `theme-<name>=<value>` parameters) from the page's address; call once at
+/// start-up. Embedded, the page drops its chrome and links keep `?embed=1`.
+pub fn start() {
+    let Ok(search) = window().location().search() else {
+        return;
+    };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return;
+    };
+    if params.get("embed").as_deref() != Some("1") {
+        return;
+    }
+    HOST.set(Host::Frame);
+    if let Some(root) = document().document_element() {
+        let _ = root.class_list().add_1("embedded");
+    }
+    notice_first_touch(&document());
+    for name in THEME_PROPERTIES {
+        if let Some(value) = params.get(&format!("theme-{name}")) {
+            set_theme_property(name, &value);
+        }
+    }
+}
+
+/// Hosted by an element of another page: see [`crate::mount`].
+pub fn start_mounted(on_event: Option<js_sys::Function>, root: &web_sys::EventTarget) {
+    HOST.set(Host::Element(on_event));
+    notice_first_touch(root);
+}
+
+/// Framed in a portal.
+pub fn is_embedded() -> bool {
+    HOST.with_borrow(|host| matches!(host, Host::Frame))
+}
+
+/// Mounted into an element of another page.
+pub fn is_mounted() -> bool {
+    HOST.with_borrow(|host| matches!(host, Host::Element(_)))
+}
+
+/// Whether the page may move focus (to a new heading): always at top level; embedded, only once
+/// the person has used the embedded UI.
+pub fn may_move_focus() -> bool {
+    HOST.with_borrow(|host| matches!(host, Host::Page)) || TOUCHED.get()
+}
+
+fn notice_first_touch(target: &web_sys::EventTarget) {
+    let touched = Closure::<dyn Fn()>::new(|| TOUCHED.set(true));
+    for kind in ["pointerdown", "keydown"] {
+        let _ = target.add_event_listener_with_callback(kind, touched.as_ref().unchecked_ref());
+    }
+    touched.forget();
+}
+
+/// What the page's own links append so a reload or a return from sign-in stays embedded.
+pub fn link_suffix() -> &'static str {
+    if is_embedded() { "?embed=1" } else { "" }
+}
+
+/// Sends `message` to the portal (framed: once its origin is confirmed; mounted: to its callback).
+/// Does nothing at top level.
+pub fn tell_parent(message: ToParent) {
+    let text = HOST.with_borrow(|host| match host {
+        Host::Page => None,
+        Host::Frame => Some(to_json(&message)),
+        Host::Element(on_event) => {
+            if let (Some(on_event), Ok(data)) = (on_event, js_sys::JSON::parse(&to_json(&message)))
+            {
+                let _ = on_event.call1(&JsValue::NULL, &data);
+            }
+            None
+        }
+    });
+    let Some(text) = text else {
+        return;
+    };
+    match PARENT_ORIGIN.with_borrow(Clone::clone) {
+        Some(origin) => post(&text, &origin),
+        None => QUEUE.with_borrow_mut(|queue| queue.push(text)),
+    }
+}
+
+/// Embedded and without a session: tells the portal, then either goes to `sign_in_url` inside the
+/// frame or, when the browser withholds this frame's cookies (third-party cookie blocking), stays
+/// and offers a new window, because a sign-in inside the frame could never stick.
+pub fn session_required(sign_in_url: String) {
+    leptos::task::spawn_local(async move {
+        if has_storage_access().await == Some(false) {
+            tell_parent(ToParent::SessionRequired {
+                reason: SessionRequiredReason::CookieBlocked,
+            });
+            if let Some(blocked) = COOKIE_BLOCKED.get() {
+                blocked.set(true);
+            }
+            return;
+        }
+        tell_parent(ToParent::SessionRequired {
+            reason: SessionRequiredReason::SignIn,
+        });
+        // Leaving the page now would drop a message still waiting for the portal's origin.
+        if BRIDGE_STARTED.get() {
+            let _ = window().location().assign(&sign_in_url);
+        } else {
+            PENDING_SIGN_IN.set(Some(sign_in_url));
+        }
+    });
+}
+
+/// `document.hasStorageAccess()`, where the browser has it: `Some(false)` when this frame's
+/// unpartitioned cookies are blocked.
+async fn has_storage_access() -> Option<bool> {
+    let document = document();
+    let method = js_sys::Reflect::get(&document, &"hasStorageAccess".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let promise = method
+        .call0(&document)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()?
+        .as_bool()
+}
+
+/// The bridge has started: whatever waited to leave the page may go.
+fn bridge_started() {
+    BRIDGE_STARTED.set(true);
+    if let Some(url) = PENDING_SIGN_IN.take() {
+        let _ = window().location().assign(&url);
+    }
+}
+
+/// A message as it goes over the wire: `{"protocol":"ciba-approval","version":1,"type":…}`.
+pub fn to_json(message: &ToParent) -> String {
+    // `{"type":…}` with the envelope's fields put in front.
+    let body = serde_json::to_string(message).unwrap_or_default();
+    let fields = body.strip_prefix('{').unwrap_or("}");
+    format!("{{\"protocol\":\"{PROTOCOL}\",\"version\":{PROTOCOL_VERSION},{fields}")
+}
+
+/// A message from the portal, if it is one of ours, of this version and of a documented kind.
+pub fn from_json(text: &str) -> Option<FromParent> {
+    let message = serde_json::from_str::<Incoming>(text).ok()?;
+    if message.protocol != PROTOCOL || message.version != PROTOCOL_VERSION {
+        return None;
+    }
+    match message.kind.as_str() {
+        "theme" => Some(FromParent::Theme {
+            properties: message.properties,
+        }),
+        "open" => message
+            .internal_id
+            .map(|internal_id| FromParent::Open { internal_id }),
+        _ => None,
+    }
+}
+
+fn post(text: &str, origin: &str) {
+    let (Ok(Some(parent)), Ok(data)) = (window().parent(), js_sys::JSON::parse(text)) else {
+        return;
+    };
+    let _ = parent.post_message(&data, origin);
+}
+
+/// Whether a theme value is plain enough to be a colour, length or font list: no way out of the
+/// property (`;`, braces), no `url()` fetching, no escapes.
+pub fn is_safe_theme_value(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 100
+        && !value.to_ascii_lowercase().contains("url(")
+        && value.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '#' | '%' | '(' | ')' | ',' | '.' | '-' | ' ' | '"' | '\''
+                )
+        })
+}
+
+fn set_theme_property(name: &str, value: &str) {
+    if !THEME_PROPERTIES.contains(&name) || !is_safe_theme_value(value) {
+        return;
+    }
+    if let Some(root) = document()
+        .document_element()
+        .and_then(|root| root.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = root.style().set_property(&format!("--ciba-{name}"), value);
+    }
+}
+
+/// The parent's origin as the browser reports it: `location.ancestorOrigins` where supported, else
+/// the referrer's origin (a portal's default referrer policy sends at least its origin).
+fn parent_origin_candidates() -> Vec<String> {
+    let mut candidates = Vec::new();
+    if let Ok(origins) = js_sys::Reflect::get(&window().location(), &"ancestorOrigins".into())
+        && let Ok(first) = js_sys::Reflect::get(&origins, &0.into())
+        && let Some(origin) = first.as_string()
+    {
+        candidates.push(origin);
+    }
+    if let Ok(url) = web_sys::Url::new(&document().referrer()) {
+        candidates.push(url.origin());
+    }
+    candidates
+}
+
+/// Installs the protocol once the allowed origins are known: confirms the parent, sends what
+/// waited, `ready`, and every change of height; listens for the portal's messages. Shows the
+/// "open in a new window" offer when the browser keeps the frame from signing in.
+#[component]
+pub fn EmbedBridge() -> impl IntoView {
+    let blocked = RwSignal::new(false);
+    if is_embedded() {
+        COOKIE_BLOCKED.set(Some(blocked));
+        let api = use_api();
+        let navigation = use_navigation();
+        leptos::task::spawn_local(async move {
+            if let Ok(settings) = api.embedding().await {
+                connect(&settings.allowed_origins, navigation);
+            }
+            bridge_started();
+        });
+    }
+    move || {
+        blocked.get().then(|| {
+            view! {
+                <section class="embed-blocked" role="alert">
+                    <h2>{tr!(embed_blocked_heading)}</h2>
+                    <p>{tr!(embed_blocked_text)}</p>
+                    <button type="button" class="button" on:click=|_| open_in_new_window()>
+                        {tr!(embed_open_window)}
+                    </button>
+                </section>
+            }
+        })
+    }
+}
+
+fn connect(allowed_origins: &[String], navigation: Navigation) {
+    let Some(origin) = parent_origin_candidates()
+        .into_iter()
+        .find(|origin| allowed_origins.contains(origin))
+    else {
+        web_sys::console::warn_1(
+            &"ciba-approval: the framing page's origin is not in embedding.allowed_origins; \
+              no messages are sent"
+                .into(),
+        );
+        return;
+    };
+    PARENT_ORIGIN.set(Some(origin.clone()));
+    for text in QUEUE.take() {
+        post(&text, &origin);
+    }
+    tell_parent(ToParent::Ready);
+    listen_to_parent(origin, navigation);
+    report_height();
+}
+
+/// This page at top level, where the browser lets it sign in.
+fn open_in_new_window() {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    let search = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default())
+        .map(|params| {
+            params.delete("embed");
+            String::from(params.to_string())
+        })
+        .unwrap_or_default();
+    let url = if search.is_empty() {
+        path
+    } else {
+        format!("{path}?{search}")
+    };
+    let _ = window().open_with_url_and_target(&url, "_blank");
+}
+
+fn listen_to_parent(origin: String, navigation: Navigation) {
+    let on_message =
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let from_parent = window()
+                .parent()
+                .ok()
+                .flatten()
+                .zip(event.source())
+                .is_some_and(|(parent, source)| js_sys::Object::is(&parent, &source));
+            if event.origin() != origin || !from_parent {
+                return;
+            }
+            let Some(text) = js_sys::JSON::stringify(&event.data())
+                .ok()
+                .and_then(|s| s.as_string())
+            else {
+                return;
+            };
+            let Some(message) = from_json(&text) else {
+                return;
+            };
+            match message {
+                FromParent::Theme { properties } => {
+                    for (name, value) in &properties {
+                        set_theme_property(name, value);
+                    }
+                }
+                FromParent::Open { internal_id } => {
+                    navigation.go(&request_href(&internal_id));
+                }
+            }
+        });
+    let _ =
+        window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    on_message.forget();
+}
+
+fn report_height() {
+    let Some(body) = document().body() else {
+        return;
+    };
+    let last = Cell::new(0);
+    let measure = move || {
+        let height = document()
+            .body()
+            .map_or(0, |body| body.offset_height().max(0) as u32);
+        if height != last.replace(height) {
+            tell_parent(ToParent::Resize { height });
+        }
+    };
+    measure();
+    let on_resize = Closure::<dyn Fn()>::new(measure);
+    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+        observer.observe(&body);
+    }
+    on_resize.forget();
+}

@@ -1,0 +1,283 @@
+//! Embedding in a vendor portal (docs/embedding.md), against ciba-idp and its demo portal: the iframe
+//! on an allowed origin, a page on another origin, and the mount entry point on a same-origin page.
+
+use std::time::Duration;
+
+use ciba_e2e::{Browser, Idp};
+use serde_json::Value;
+use thirtyfour::prelude::*;
+
+/// The messages the demo portal has received from the approval frame, oldest first.
+async fn portal_events(browser: &Browser) -> Vec<Value> {
+    let events = browser
+        .eval("return [...document.querySelectorAll('#events li')].map((li) => li.textContent);")
+        .await;
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|text| serde_json::from_str(text.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+/// Waits (up to 10 s) for a message of `kind` and returns the newest one.
+async fn wait_for_event(browser: &Browser, kind: &str) -> Value {
+    for _ in 0..200 {
+        if let Some(event) = portal_events(browser)
+            .await
+            .into_iter()
+            .rev()
+            .find(|event| event["type"] == kind)
+        {
+            return event;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the portal never received {kind}; it got {:?}",
+        portal_events(browser).await
+    );
+}
+
+async fn enter_frame(browser: &Browser) {
+    let frame = browser.wait_for("#approval").await;
+    frame.enter_frame().await.unwrap();
+}
+
+/// The address of the document the driver is in (WebDriver's current URL is always the top page's).
+async fn location(browser: &Browser) -> String {
+    browser
+        .eval("return location.pathname + location.search;")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn leave_frame(browser: &Browser) {
+    browser.driver.enter_default_frame().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_portal_frames_the_page_hears_the_decision_and_sizes_the_frame() {
+    let idp = Idp::start_with_portal().await;
+    let portal = idp.portal.clone().unwrap();
+    let auth_req_id = idp
+        .start_request("alice", "openid profile", "DESK-42")
+        .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(format!("{portal}/")).await.unwrap();
+
+    // No session yet: the portal is told, and the frame goes to the sign-in page.
+    let required = wait_for_event(&browser, "sessionRequired").await;
+    assert_eq!(required["reason"], "signIn", "{required}");
+    assert_eq!(required["protocol"], "ciba-approval");
+    assert_eq!(required["version"], 1);
+    enter_frame(&browser).await;
+    browser.sign_in("alice", "alice").await;
+    let internal_id = browser.first_request_id().await;
+    // Embedded: none of the page's own chrome, and links keep it embedded.
+    assert!(
+        browser
+            .eval("return getComputedStyle(document.querySelector('.app-header')).display;")
+            .await
+            == "none"
+    );
+    assert!(location(&browser).await.ends_with("embed=1"));
+    leave_frame(&browser).await;
+    wait_for_event(&browser, "ready").await;
+
+    // The frame is as tall as its content: no scrollbar inside it.
+    let resize = wait_for_event(&browser, "resize").await;
+    let height = resize["height"].as_u64().unwrap();
+    assert!(height > 100, "{resize}");
+    let frame_height = browser
+        .eval("return document.getElementById('approval').getBoundingClientRect().height;")
+        .await;
+    assert_eq!(frame_height.as_f64().unwrap().round() as u64, height);
+    enter_frame(&browser).await;
+    let overflow = browser
+        .eval(
+            "return document.documentElement.scrollHeight - document.documentElement.clientHeight;",
+        )
+        .await;
+    assert!(overflow.as_i64().unwrap() <= 0, "scrolls by {overflow} px");
+
+    // The portal's theme reaches the page.
+    leave_frame(&browser).await;
+    browser
+        .wait_for("#theme-portal")
+        .await
+        .click()
+        .await
+        .unwrap();
+    enter_frame(&browser).await;
+    let mut accent = Value::Null;
+    for _ in 0..100 {
+        accent = browser
+            .eval("return getComputedStyle(document.documentElement).getPropertyValue('--ciba-accent').trim();")
+            .await;
+        if accent == "#6b2d8f" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(accent, "#6b2d8f");
+
+    // Approve inside the frame: the portal hears which request and how.
+    browser.open_first_request().await;
+    browser.wait_for("#approve").await.click().await.unwrap();
+    leave_frame(&browser).await;
+    let decided = wait_for_event(&browser, "decided").await;
+    assert_eq!(decided["internalId"], internal_id.as_str(), "{decided}");
+    assert_eq!(decided["outcome"], "approved", "{decided}");
+    let tokens = idp.poll(&auth_req_id).await;
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn only_the_allowed_portal_may_frame_the_page_or_steer_it() {
+    let idp = Idp::start_with_portal().await;
+    let portal = idp.portal.clone().unwrap();
+    let port = portal.rsplit(':').next().unwrap();
+    // The same portal under another host name is another origin, and not on the list.
+    let stranger = format!("http://localhost:{port}");
+
+    // The policy names exactly the configured portal.
+    let response = reqwest::get(idp.url("/ciba/")).await.unwrap();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let frame_ancestors = policy
+        .split(';')
+        .map(str::trim)
+        .find(|directive| directive.starts_with("frame-ancestors"))
+        .unwrap();
+    assert_eq!(frame_ancestors, format!("frame-ancestors {portal}"));
+
+    // The browser refuses to show the page in the stranger's frame.
+    let browser = Browser::start().await;
+    browser.driver.goto(format!("{stranger}/")).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    enter_frame(&browser).await;
+    assert!(
+        !browser.exists("#main").await && !browser.exists("#username").await,
+        "the page rendered inside a frame on {stranger}"
+    );
+    leave_frame(&browser).await;
+    assert!(portal_events(&browser).await.is_empty());
+
+    // In the allowed portal, a message from a frame on another origin is ignored; the portal's
+    // own message is obeyed.
+    idp.start_request("alice", "openid", "STEER-1").await;
+    browser.driver.goto(format!("{portal}/")).await.unwrap();
+    enter_frame(&browser).await;
+    browser.sign_in("alice", "alice").await;
+    let internal_id = browser.first_request_id().await;
+    leave_frame(&browser).await;
+    wait_for_event(&browser, "ready").await;
+    browser
+        .eval_with(
+            "addEventListener('message', (event) => { if (event.data.relayed) window.relayed = true; }); \
+             const relay = document.createElement('iframe'); \
+             relay.src = arguments[0]; document.body.append(relay); return null;",
+            vec![format!("{stranger}/relay#{internal_id}").into()],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        browser.eval("return window.relayed === true;").await,
+        true,
+        "the relay frame did not run"
+    );
+    enter_frame(&browser).await;
+    assert!(
+        !location(&browser).await.contains("/requests/"),
+        "a message from {stranger} opened a request"
+    );
+    leave_frame(&browser).await;
+    browser
+        .wait_for("#open-id")
+        .await
+        .send_keys(&internal_id)
+        .await
+        .unwrap();
+    browser
+        .wait_for("#open-form button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    enter_frame(&browser).await;
+    browser.wait_for("#deny").await;
+    assert!(location(&browser).await.contains(&internal_id));
+    leave_frame(&browser).await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn the_mounted_ui_approves_without_touching_the_host_page() {
+    let idp = Idp::start_with_portal().await;
+    let auth_req_id = idp
+        .start_request("alice", "openid profile", "MOUNT-7")
+        .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/demo/mount")).await.unwrap();
+    // No session: the whole page goes to sign in and comes back to the host page.
+    browser.sign_in("alice", "alice").await;
+    for _ in 0..100 {
+        if browser.path_and_query().await == "/demo/mount" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(browser.path_and_query().await, "/demo/mount");
+    let history = browser.eval("return history.length;").await;
+
+    let host = browser.wait_for("#approvals").await;
+    let mut request_link = None;
+    for _ in 0..200 {
+        let shadow = host.get_shadow_root().await.unwrap();
+        if let Ok(link) = shadow.find(By::Css("a[data-request-id]")).await {
+            request_link = Some(link);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let request_link = request_link.expect("the mounted list shows the request");
+    let internal_id = request_link.attr("data-request-id").await.unwrap().unwrap();
+    request_link.click().await.unwrap();
+    let shadow = host.get_shadow_root().await.unwrap();
+    let approve = shadow
+        .query(By::Css("#approve"))
+        .wait(Duration::from_secs(10), Duration::from_millis(50))
+        .first()
+        .await
+        .unwrap();
+    // Styles do not cross: the host's loud fonts stay out of the widget, ours out of the host.
+    let fonts = browser
+        .eval_with(
+            "return [getComputedStyle(arguments[0]).fontFamily, \
+             getComputedStyle(document.getElementById('host-text')).fontFamily];",
+            vec![approve.to_json().unwrap()],
+        )
+        .await;
+    assert!(
+        !fonts[0].as_str().unwrap().contains("Comic Sans"),
+        "{fonts}"
+    );
+    assert!(fonts[1].as_str().unwrap().contains("Georgia"), "{fonts}");
+    approve.click().await.unwrap();
+
+    let decided = wait_for_event(&browser, "decided").await;
+    assert_eq!(decided["internalId"], internal_id.as_str(), "{decided}");
+    assert_eq!(decided["outcome"], "approved");
+    // The host page's address and history are untouched.
+    assert_eq!(browser.path_and_query().await, "/demo/mount");
+    assert_eq!(browser.eval("return history.length;").await, history);
+    let tokens = idp.poll(&auth_req_id).await;
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    browser.quit().await;
+}
