@@ -37,10 +37,13 @@ cookie=$(awk '$6 == "ciba_session" { print $6 "=" $7 }' "$jar")
 curl -sf -o /dev/null -H "Cookie: $cookie" "$base/api/ciba/session" \
   || { echo "schemathesis.sh: the session cookie is not accepted" >&2; exit 1; }
 
+# All checks but positive_data_acceptance: a body can match the schema and still be refused with a
+# documented 400 (a scope the request did not ask for, a required scope left out), which no schema says.
 status=0
 "$st_bin" run "$root/contract/openapi.json" --url "$base" \
   -H "Cookie: $cookie" -H "X-CSRF: 1" \
-  --checks all --workers 2 --max-examples 100 --no-color "${@:3}" || status=$?
+  --checks all --exclude-checks positive_data_acceptance \
+  --workers 2 --max-examples 100 --no-color "${@:3}" || status=$?
 
 if grep -q 'panicked' "$work/idp.log"; then
   echo "schemathesis.sh: ciba-idp panicked:" >&2
