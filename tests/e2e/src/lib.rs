@@ -88,9 +88,15 @@ impl Idp {
     /// A provider that also serves the demo vendor portal on another port (another origin), which
     /// the configuration allows to embed the page.
     pub async fn start_with_portal() -> Self {
+        Self::start_with_portal_on("127.0.0.1").await
+    }
+
+    /// The same with the portal's origin under `host` (e.g. `localhost`: another *site* than the
+    /// provider's `127.0.0.1`, so the page in its frame is a third party).
+    pub async fn start_with_portal_on(host: &str) -> Self {
         let portal_port = free_port();
         let demo = std::fs::read_to_string(workspace_root().join("idp/ciba-idp.toml")).unwrap();
-        let allowed = format!("allowed_origins = [\"http://127.0.0.1:{portal_port}\"]");
+        let allowed = format!("allowed_origins = [\"http://{host}:{portal_port}\"]");
         let edited = demo.replace("allowed_origins = [\"http://127.0.0.1:8081\"]", &allowed);
         assert!(
             edited.contains(&allowed),
@@ -99,12 +105,12 @@ impl Idp {
         let dir = TempDir::new();
         let path = dir.0.join("ciba-idp.toml");
         std::fs::write(&path, edited).unwrap();
-        let mut idp = Self::start_with_config(path, Some(portal_port)).await;
+        let mut idp = Self::start_with_config(path, Some((host, portal_port))).await;
         idp._config_dir = Some(dir);
         idp
     }
 
-    async fn start_with_config(config: PathBuf, portal_port: Option<u16>) -> Self {
+    async fn start_with_config(config: PathBuf, portal: Option<(&str, u16)>) -> Self {
         let root = workspace_root();
         let binary = std::env::var_os("CIBA_IDP_BIN")
             .map(PathBuf::from)
@@ -137,9 +143,9 @@ impl Idp {
             ])
             .arg(dist)
             .env("RUST_LOG", "warn");
-        let portal = portal_port.map(|portal_port| {
+        let portal = portal.map(|(host, portal_port)| {
             command.args(["--demo-portal", &format!("127.0.0.1:{portal_port}")]);
-            format!("http://127.0.0.1:{portal_port}")
+            format!("http://{host}:{portal_port}")
         });
         let process = Process::spawn(&mut command);
         wait_until_listening(
@@ -271,7 +277,7 @@ impl Browser {
         .await
     }
 
-    async fn start_with_args(extra_args: &[&str]) -> Self {
+    pub async fn start_with_args(extra_args: &[&str]) -> Self {
         let port = free_port();
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());

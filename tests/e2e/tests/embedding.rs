@@ -281,3 +281,42 @@ async fn the_mounted_ui_approves_without_touching_the_host_page() {
     assert!(tokens["access_token"].is_string(), "{tokens}");
     browser.quit().await;
 }
+
+/// A portal on another site, in a browser that blocks third-party cookies: a sign-in inside the
+/// frame could never stick, so the page says so, tells the portal, and opens a window of its own.
+#[tokio::test]
+async fn a_frame_whose_cookie_is_blocked_offers_a_new_window() {
+    let idp = Idp::start_with_portal_on("localhost").await;
+    let portal = idp.portal.clone().unwrap();
+    let browser = Browser::start_with_args(&["--test-third-party-cookie-phaseout"]).await;
+    browser.driver.goto(format!("{portal}/")).await.unwrap();
+
+    let required = wait_for_event(&browser, "sessionRequired").await;
+    assert_eq!(required["reason"], "cookieBlocked", "{required}");
+    enter_frame(&browser).await;
+    let offer = browser.wait_for(".embed-blocked button").await;
+    assert_eq!(
+        location(&browser).await,
+        "/ciba/?embed=1",
+        "the frame stays put"
+    );
+    let portal_window = browser.driver.window().await.unwrap();
+    offer.click().await.unwrap();
+    leave_frame(&browser).await;
+    let mut windows = Vec::new();
+    for _ in 0..100 {
+        windows = browser.driver.windows().await.unwrap();
+        if windows.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(windows.len(), 2, "no new window opened");
+    let opened = windows.into_iter().find(|w| *w != portal_window).unwrap();
+    browser.driver.switch_to_window(opened).await.unwrap();
+    // At top level the provider's cookie is first-party: the usual sign-in, then the list.
+    browser.sign_in("alice", "alice").await;
+    browser.wait_for("main h1").await;
+    assert_eq!(browser.path_and_query().await, "/ciba/");
+    browser.quit().await;
+}
