@@ -18,7 +18,7 @@ LISTEN ?= 127.0.0.1:8080
 PORTAL_LISTEN ?= 127.0.0.1:8081
 SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs .cargo/config.toml index.html Trunk.toml Cargo.toml Cargo.lock
 
-.PHONY: run test tools lint unit-tests api-tests fuzz e2e component-tests openapi clean
+.PHONY: run test bench tools lint unit-tests api-tests fuzz e2e component-tests openapi clean
 
 ## run: build everything and serve the approval page with demo data on http://$(LISTEN)
 run: tools dist/index.html
@@ -39,6 +39,12 @@ lint:
 
 unit-tests:
 	cargo test -p ciba-contract -p ciba-idp
+
+## bench: sizes, browser timings, polling cost and a load test; writes target/bench/report.md (~5 min)
+bench: tools dist/index.html
+	cargo build --release -p ciba-idp
+	cargo build -p ciba-e2e --bin bench
+	CIBA_IDP_BIN=$(CURDIR)/target/release/ciba-idp target/debug/bench
 
 # schemathesis against the contract's OpenAPI document: zero server errors, every answer as documented.
 api-tests: .tools/schemathesis

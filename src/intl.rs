@@ -1,6 +1,8 @@
 //! Dates and relative times in the user's language, through the browser's `Intl` (no date crate
 //! and no locale data in the wasm).
 
+use std::cell::RefCell;
+
 use js_sys::{Date, Intl::RelativeTimeFormat, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -26,9 +28,27 @@ pub fn time_ago(locale: Locale, seconds_ago: f64) -> String {
     } else {
         (seconds / 86_400.0, "day")
     };
-    let locales = js_sys::Array::of1(&JsValue::from_str(locale.as_str()));
-    let format = RelativeTimeFormat::new(&locales, &options(&[("numeric", "auto")]));
-    format.format(-value.floor(), unit).into()
+    relative_time_format(locale)
+        .format(-value.floor(), unit)
+        .into()
+}
+
+thread_local! {
+    /// Building a formatter costs far more than formatting; every row asks every second.
+    static RELATIVE_TIME_FORMAT: RefCell<Option<(Locale, RelativeTimeFormat)>> =
+        const { RefCell::new(None) };
+}
+
+fn relative_time_format(locale: Locale) -> RelativeTimeFormat {
+    RELATIVE_TIME_FORMAT.with_borrow_mut(|cached| match cached {
+        Some((cached_locale, format)) if *cached_locale == locale => format.clone(),
+        _ => {
+            let locales = js_sys::Array::of1(&JsValue::from_str(locale.as_str()));
+            let format = RelativeTimeFormat::new(&locales, &options(&[("numeric", "auto")]));
+            *cached = Some((locale, format.clone()));
+            format
+        }
+    })
 }
 
 /// The time of day of an instant (milliseconds since the epoch): "8:15 PM", "20:15".

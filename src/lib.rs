@@ -8,6 +8,7 @@ pub mod intl;
 pub mod language;
 pub mod mount;
 pub mod pages;
+pub mod perf;
 pub mod recent;
 pub mod routing;
 

@@ -104,6 +104,7 @@ pub fn PendingRequests() -> impl IntoView {
                         {
                             notice.try_set(Some(ListNotice::Arrived(client_label(newest))));
                         }
+                        crate::perf::list_updated();
                         listing.try_set(Some(Ok(ordered)));
                     }
                     Ok(None) => {}

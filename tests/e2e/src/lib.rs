@@ -164,6 +164,11 @@ impl Idp {
         }
     }
 
+    /// The provider's process id (for its memory use).
+    pub fn pid(&self) -> u32 {
+        self._process.0.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

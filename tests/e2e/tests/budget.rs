@@ -71,3 +71,84 @@ async fn the_first_load_stays_within_the_committed_budget() {
     );
     browser.quit().await;
 }
+
+/// No waterfall: the wasm, its JS glue and the CSS are requested while the HTML is read (preload),
+/// not one after another, and the first API calls leave as soon as the wasm runs — three round
+/// trips to a rendered list. Measured on a network with a 150 ms round trip, where every extra
+/// trip would show.
+#[tokio::test]
+async fn the_first_load_takes_three_round_trips() {
+    const RTT: f64 = 150.0;
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid", "Till 3: 4711").await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    browser.wait_for("a[data-request-id]").await;
+    let cdp = browser.driver.cdp();
+    cdp.send_raw("Network.enable", serde_json::json!({}))
+        .await
+        .unwrap();
+    cdp.send_raw(
+        "Network.emulateNetworkConditions",
+        serde_json::json!({"offline": false, "latency": RTT, "downloadThroughput": -1, "uploadThroughput": -1}),
+    )
+    .await
+    .unwrap();
+    cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
+        .await
+        .unwrap();
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.wait_for("a[data-request-id]").await;
+    let timeline = browser
+        .eval(
+            r#"
+            const at = (e) => ({ path: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd });
+            return {
+              html: at(performance.getEntriesByType('navigation')[0]),
+              resources: performance.getEntriesByType('resource').map(at),
+              rendered: performance.getEntriesByName('ciba:list-rendered')[0].startTime,
+            };
+            "#,
+        )
+        .await;
+    println!("{timeline:#}");
+    let html_end = timeline["html"]["end"].as_f64().unwrap();
+    let resources = timeline["resources"].as_array().unwrap();
+    let find = |pred: &dyn Fn(&str) -> bool| {
+        resources
+            .iter()
+            .filter(|r| pred(r["path"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let assets = find(&|p| p.ends_with(".wasm") || p.ends_with(".js") || p.ends_with(".css"));
+    assert_eq!(assets.len(), 3, "{timeline}");
+    for asset in &assets {
+        let waited = asset["start"].as_f64().unwrap() - html_end;
+        assert!(
+            waited < RTT / 2.0,
+            "{} was requested {waited:.0} ms after the HTML arrived: it waited for something",
+            asset["path"]
+        );
+    }
+    let wasm_end = find(&|p| p.ends_with(".wasm"))[0]["end"].as_f64().unwrap();
+    let api = find(&|p| p.starts_with("/api/"));
+    assert!(!api.is_empty(), "{timeline}");
+    let mut api_end: f64 = 0.0;
+    for call in &api {
+        let waited = call["start"].as_f64().unwrap() - wasm_end;
+        assert!(
+            waited < RTT,
+            "{} left {waited:.0} ms after the wasm arrived: an extra round trip",
+            call["path"]
+        );
+        api_end = api_end.max(call["end"].as_f64().unwrap());
+    }
+    let rendered = timeline["rendered"].as_f64().unwrap();
+    assert!(
+        rendered - api_end < RTT / 2.0,
+        "the list showed {:.0} ms after its data",
+        rendered - api_end
+    );
+    browser.quit().await;
+}
