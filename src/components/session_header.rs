@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::use_api,
+    api::{Call, use_api},
     i18n::{I18nLocaleTrait, Locale, td_string, use_i18n},
     list_href, tr,
 };
@@ -9,17 +9,15 @@ use crate::{
 /// The banner: who is signed in, and a way to sign out.
 #[component]
 pub fn SessionHeader() -> impl IntoView {
-    let api = use_api();
-    let session = LocalResource::new({
-        let api = api.clone();
-        move || api.session()
-    });
-    let sign_out = Action::new_local(move |_: &()| api.sign_out());
+    let api = StoredValue::new(use_api());
+    let session = Call::default();
+    session.run(api.with_value(|api| api.session()));
+    let sign_out = Call::default();
     let sign_out_error = move || {
-        if sign_out.pending().get() {
+        if sign_out.pending.get() {
             return None;
         }
-        sign_out.value().with(|result| match result {
+        sign_out.value.with(|result| match result {
             Some(Err(error)) => Some(error.message()),
             _ => None,
         })
@@ -31,34 +29,31 @@ pub fn SessionHeader() -> impl IntoView {
                 {tr!(app_title)}
             </a>
             <div class="account">
-                <Suspense>
-                    {move || Suspend::new(async move {
-                        session
-                            .await
-                            .ok()
-                            .map(|session| {
-                                let name = if session.name.is_empty() {
-                                    session.subject
-                                } else {
-                                    session.name
-                                };
-                                view! {
-                                    <span class="signed-in-as">
-                                        <span class="signed-in-label">{tr!(signed_in_as)} " "</span>
-                                        <bdi id="user-name">{name}</bdi>
-                                    </span>
-                                }
-                            })
-                    })}
-                </Suspense>
+                {move || {
+                    session
+                        .value
+                        .get()
+                        .and_then(Result::ok)
+                        .map(|session| {
+                            let name = if session.name.is_empty() {
+                                session.subject
+                            } else {
+                                session.name
+                            };
+                            view! {
+                                <span class="signed-in-as">
+                                    <span class="signed-in-label">{tr!(signed_in_as)} " "</span>
+                                    <bdi id="user-name">{name}</bdi>
+                                </span>
+                            }
+                        })
+                }}
                 <button
                     type="button"
                     id="sign-out"
                     class="button button--quiet"
-                    disabled=move || sign_out.pending().get()
-                    on:click=move |_| {
-                        sign_out.dispatch_local(());
-                    }
+                    disabled=move || sign_out.pending.get()
+                    on:click=move |_| sign_out.run(api.with_value(|api| api.sign_out()))
                 >
                     {tr!(sign_out)}
                 </button>

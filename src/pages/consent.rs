@@ -2,7 +2,7 @@ use ciba_contract::{CompleteRequest, LoginRequest, Outcome};
 use leptos::prelude::*;
 
 use crate::{
-    api::{ApiError, Completed, use_api},
+    api::{ApiError, Call, Completed, use_api},
     components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
     embed::{self, ToParent},
     list_href,
@@ -13,34 +13,34 @@ use crate::{
 /// Loads one request and lets the user decide it.
 #[component]
 pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
-    let api = use_api();
-    let request = LocalResource::new(move || api.request(&internal_id));
+    let api = StoredValue::new(use_api());
+    let internal_id = StoredValue::new(internal_id);
+    let request = Call::default();
+    let load = move || {
+        request.value.set(None);
+        request.run(api.with_value(|api| internal_id.with_value(|id| api.request(id))));
+    };
+    load();
 
-    view! {
-        <Suspense fallback=move || {
+    move || match request.value.get() {
+        None => view! {
+            <PageHeading>{tr!(request_heading)}</PageHeading>
+            <p role="status" data-state="loading">
+                {tr!(loading_request)}
+            </p>
+        }
+        .into_any(),
+        Some(Ok(request)) => view! { <Decision request /> }.into_any(),
+        Some(Err(ApiError::NotFound)) => view! { <RequestNotFound /> }.into_any(),
+        Some(Err(error)) => {
+            let on_retry =
+                (error != ApiError::Unauthorized).then(|| Callback::new(move |()| load()));
             view! {
                 <PageHeading>{tr!(request_heading)}</PageHeading>
-                <p role="status" data-state="loading">
-                    {tr!(loading_request)}
-                </p>
+                <ErrorAlert message=error.message() on_retry />
             }
-        }>
-            {move || Suspend::new(async move {
-                match request.await {
-                    Ok(request) => view! { <Decision request /> }.into_any(),
-                    Err(ApiError::NotFound) => view! { <RequestNotFound /> }.into_any(),
-                    Err(error) => {
-                        let on_retry = (error != ApiError::Unauthorized)
-                            .then(|| Callback::new(move |()| request.refetch()));
-                        view! {
-                            <PageHeading>{tr!(request_heading)}</PageHeading>
-                            <ErrorAlert message=error.message() on_retry />
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+            .into_any()
+        }
     }
 }
 
@@ -68,23 +68,25 @@ enum Stage {
 /// Sends the user's decision and shows where it ended up.
 #[component]
 fn Decision(request: LoginRequest) -> impl IntoView {
-    let api = use_api();
-    let send = Action::new_local(move |decision: &CompleteRequest| api.complete(decision.clone()));
+    let api = StoredValue::new(use_api());
+    let send = Call::default();
+    let dispatch =
+        move |decision: CompleteRequest| send.run(api.with_value(|api| api.complete(decision)));
     // Kept for "Try again" and for naming the granted scopes afterwards.
     let last_decision = RwSignal::new(None::<CompleteRequest>);
     let decide = Callback::new(move |decision: CompleteRequest| {
         last_decision.set(Some(decision.clone()));
-        send.dispatch_local(decision);
+        dispatch(decision);
     });
     let retry = Callback::new(move |()| {
         if let Some(decision) = last_decision.get_untracked() {
-            send.dispatch_local(decision);
+            dispatch(decision);
         }
     });
 
-    let sending = send.pending();
+    let sending = send.pending;
     let stage = Memo::new(move |_| {
-        send.value().with(|result| match result {
+        send.value.with(|result| match result {
             Some(Ok(Completed { outcome })) => Stage::Decided {
                 outcome: *outcome,
                 already: false,
@@ -101,7 +103,7 @@ fn Decision(request: LoginRequest) -> impl IntoView {
         if sending.get() {
             return None;
         }
-        send.value().with(|result| match result {
+        send.value.with(|result| match result {
             Some(Err(error)) if !matches!(error, ApiError::Conflict(_) | ApiError::NotFound) => {
                 Some(error.clone())
             }
