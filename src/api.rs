@@ -13,7 +13,7 @@ use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 
-use crate::i18n::{t_string, use_i18n};
+use crate::{i18n::td_string, language::use_i18n};
 
 pub const DEFAULT_LOGIN_URL: &str = "/Account/Login";
 pub const DEFAULT_LOGOUT_URL: &str = "/Account/Logout";
@@ -84,16 +84,22 @@ impl ApiError {
     pub fn message(&self) -> String {
         let i18n = use_i18n();
         match self {
-            Self::Unauthorized => t_string!(i18n, error_session_ended).to_string(),
-            Self::Forbidden => t_string!(i18n, error_forbidden).to_string(),
-            Self::NotFound => t_string!(i18n, not_found_message).to_string(),
-            Self::Conflict(Outcome::Approved) => t_string!(i18n, already_approved).to_string(),
-            Self::Conflict(Outcome::Denied) => t_string!(i18n, already_denied).to_string(),
+            Self::Unauthorized => td_string!(i18n.get_locale(), error_session_ended).to_string(),
+            Self::Forbidden => td_string!(i18n.get_locale(), error_forbidden).to_string(),
+            Self::NotFound => td_string!(i18n.get_locale(), not_found_message).to_string(),
+            Self::Conflict(Outcome::Approved) => {
+                td_string!(i18n.get_locale(), already_approved).to_string()
+            }
+            Self::Conflict(Outcome::Denied) => {
+                td_string!(i18n.get_locale(), already_denied).to_string()
+            }
             // The server's own words, or ours when it gave none.
             Self::BadRequest(Some(detail)) => detail.clone(),
-            Self::BadRequest(None) => t_string!(i18n, error_refused).to_string(),
-            Self::Network => t_string!(i18n, error_network).to_string(),
-            Self::Server(status) => t_string!(i18n, error_server, status = *status).to_string(),
+            Self::BadRequest(None) => td_string!(i18n.get_locale(), error_refused).to_string(),
+            Self::Network => td_string!(i18n.get_locale(), error_network).to_string(),
+            Self::Server(status) => {
+                td_string!(i18n.get_locale(), error_server, status = *status).to_string()
+            }
         }
     }
 

@@ -1,10 +1,73 @@
-//! Which language the pages speak: the browser's preferred languages choose (leptos_i18n matches
-//! them against `locales/`), unless the person picked one with the switcher, which is remembered in
-//! `localStorage` for the next visit.
+//! Which language the pages speak: the browser's preferred languages choose, unless the person
+//! picked one with the switcher, which is remembered in `localStorage` for the next visit.
+//!
+//! The texts come from leptos_i18n (`locales/*.json`, typed at build time); the current language is
+//! a signal of our own rather than leptos_i18n's context provider, whose locale negotiation (ICU
+//! locale parsing, leptos-use) cost ~8 KB of wasm for what a prefix match of
+//! `navigator.languages` does here.
 
 use leptos::prelude::*;
 
-use crate::i18n::{I18nLocaleTrait, Locale, use_i18n};
+use crate::i18n::{I18nLocaleTrait, Locale};
+
+/// The page's language, shared by every component through context.
+#[derive(Clone, Copy)]
+pub struct I18n(RwSignal<Locale>);
+
+impl I18n {
+    pub fn get_locale(self) -> Locale {
+        self.0.get()
+    }
+
+    pub fn get_locale_untracked(self) -> Locale {
+        self.0.get_untracked()
+    }
+
+    pub fn set_locale(self, locale: Locale) {
+        self.0.set(locale);
+    }
+}
+
+pub fn use_i18n() -> I18n {
+    expect_context()
+}
+
+/// The first of the browser's preferred languages we have, by exact tag or main language
+/// (`de-AT` → `de`); else the default (English).
+fn from_browser() -> Locale {
+    let languages = window().navigator().languages();
+    languages
+        .iter()
+        .filter_map(|tag| tag.as_string())
+        .find_map(|tag| {
+            let tag = tag.to_ascii_lowercase();
+            let primary = tag.split('-').next().unwrap_or_default().to_owned();
+            Locale::get_all()
+                .iter()
+                .copied()
+                .find(|locale| locale.as_str() == tag || locale.as_str() == primary)
+        })
+        .unwrap_or_default()
+}
+
+/// Provides the language to `children`: the remembered choice, else the browser's. With
+/// `set_html_lang`, `<html lang>` follows it (not when mounted into another page).
+#[component]
+pub fn LanguageProvider(
+    #[prop(default = true)] set_html_lang: bool,
+    children: Children,
+) -> impl IntoView {
+    let i18n = I18n(RwSignal::new(remembered().unwrap_or_else(from_browser)));
+    provide_context(i18n);
+    if set_html_lang {
+        Effect::new(move |_| {
+            if let Some(root) = document().document_element() {
+                let _ = root.set_attribute("lang", i18n.get_locale().as_str());
+            }
+        });
+    }
+    children()
+}
 
 const KEY: &str = "ciba:language";
 
@@ -27,17 +90,6 @@ pub fn choose(locale: Locale) {
     if let Some(storage) = storage() {
         // Storage may be disabled; the switch still holds for this visit.
         let _ = storage.set_item(KEY, locale.as_str());
-    }
-}
-
-/// Applies a remembered choice: at once, so the first render is in it, and again once the i18n
-/// context's own start-up effect (which sets the browser's language) has run.
-#[component]
-pub fn RememberedLanguage() -> impl IntoView {
-    if let Some(locale) = remembered() {
-        let i18n = use_i18n();
-        i18n.set_locale(locale);
-        Effect::new(move |_| i18n.set_locale(locale));
     }
 }
 

@@ -14,8 +14,8 @@ use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use crate::{
     api::{HttpApi, Settings, provide_api},
     embed::{self, ToParent},
-    i18n::{I18nContextProvider, I18nLocaleTrait, use_i18n},
-    language::RememberedLanguage,
+    i18n::I18nLocaleTrait,
+    language::{LanguageProvider, use_i18n},
     routing::{Navigation, Pages, Place, provide_navigation},
 };
 
@@ -59,10 +59,9 @@ pub fn mount_into(element: web_sys::HtmlElement, options: JsValue) -> Result<(),
     leptos::mount::mount_to(root, move || {
         provide_api(HttpApi::new(settings));
         view! {
-            <I18nContextProvider set_lang_attr_on_html=false set_dir_attr_on_html=false>
-                <RememberedLanguage />
+            <LanguageProvider set_html_lang=false>
                 <MountedApp first />
-            </I18nContextProvider>
+            </LanguageProvider>
         }
     })
     .forget();

@@ -10,7 +10,8 @@ use ciba_approval::{
     AppRoutes,
     api::{Api, ApiError, ApiFuture, Completed, Listing, provide_api},
     embed::{self, FromParent, SessionRequiredReason, ToParent},
-    i18n::{I18nContextProvider, Locale, td_string},
+    i18n::{Locale, td_string},
+    language::LanguageProvider,
     pages::{Consent, PendingRequests},
 };
 use ciba_contract::{
@@ -173,7 +174,7 @@ fn container() -> HtmlElement {
 /// here). No cookie: a test that switches language must not leak into the next.
 fn in_app(api: FakeApi, view: impl IntoView + 'static) -> impl IntoView {
     provide_api(api);
-    view! { <I18nContextProvider enable_cookie=false>{view}</I18nContextProvider> }
+    view! { <LanguageProvider>{view}</LanguageProvider> }
 }
 
 /// `<Consent>` for one request, with `api` in context; unmounted when the handle is dropped.

@@ -9,7 +9,8 @@ use crate::{
         ClientLogo, CodeCheck, ErrorAlert, PageHeading, TimeLeft, code_choices, has_passed,
         use_clock,
     },
-    i18n::{t, t_string, use_i18n},
+    i18n::{td, td_string},
+    language::use_i18n,
     list_href, tr,
 };
 
@@ -38,7 +39,7 @@ impl ScopeChoice {
 /// The name a scope is shown by.
 pub fn scope_label(scope: &ScopeInfo) -> String {
     if scope.value == OFFLINE_ACCESS {
-        t_string!(use_i18n(), offline_access).to_string()
+        td_string!(use_i18n().get_locale(), offline_access).to_string()
     } else if scope.display_name.trim().is_empty() {
         scope.value.clone()
     } else {
@@ -164,7 +165,9 @@ pub fn ConsentForm(
                 .collect()
         });
         if scopes.is_empty() {
-            refusal.set(Some(t_string!(i18n, nothing_ticked).to_string()));
+            refusal.set(Some(
+                td_string!(i18n.get_locale(), nothing_ticked).to_string(),
+            ));
             return;
         }
         let description = description.with_untracked(|text| {
@@ -182,8 +185,8 @@ pub fn ConsentForm(
                 on_decide.run(decision);
             }
             Err(CompletionError::DescriptionTooLong) => refusal.set(Some(
-                t_string!(
-                    i18n,
+                td_string!(
+                    i18n.get_locale(),
                     error_description_too_long,
                     max = DESCRIPTION_MAX_CHARS
                 )
@@ -202,7 +205,10 @@ pub fn ConsentForm(
         <article class="consent">
             <ClientLogo name=client_name.clone() logo_uri=logo_uri />
             <PageHeading>
-                {t!(i18n, wants_to_sign_in, client = move || view! { <bdi>{client_name.clone()}</bdi> })}
+                {move || {
+                    let client_name = client_name.clone();
+                    td!(i18n.get_locale(), wants_to_sign_in, client = move || view! { <bdi>{client_name.clone()}</bdi> })
+                }}
             </PageHeading>
             {client_link}
             <p class="expiry">
@@ -339,7 +345,10 @@ fn ScopeCheckbox(choice: ScopeChoice) -> impl IntoView {
         let resources = scope.resources.join(", ");
         view! {
             <span class="scope-resources">
-                {t!(i18n, resources, resources = move || resources.clone())}
+                {move || {
+                    let resources = resources.clone();
+                    td!(i18n.get_locale(), resources, resources = move || resources.clone())
+                }}
             </span>
         }
     });

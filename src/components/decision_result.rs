@@ -1,11 +1,7 @@
 use ciba_contract::Outcome;
 use leptos::prelude::*;
 
-use crate::{
-    components::PageHeading,
-    i18n::{t, use_i18n},
-    list_href, tr,
-};
+use crate::{components::PageHeading, i18n::td, language::use_i18n, list_href, tr};
 
 /// What happened to the request once it is decided, here or earlier.
 #[component]
@@ -22,18 +18,21 @@ pub fn DecisionResult(
         Outcome::Approved => tr!(approved_heading).into_any(),
         Outcome::Denied => tr!(denied_heading).into_any(),
     };
-    let client = move || view! { <bdi>{client_name.clone()}</bdi> };
+    let client_name = StoredValue::new(client_name);
+    let client = move || view! { <bdi>{client_name.get_value()}</bdi> };
     let summary = match (outcome, already) {
         (Outcome::Approved, true) => view! { <p>{tr!(already_approved)}</p> }.into_any(),
         (Outcome::Denied, true) => view! { <p>{tr!(already_denied)}</p> }.into_any(),
         (Outcome::Approved, false) => view! {
-            <p>{t!(i18n, approved_summary, client)}</p>
+            <p>{move || td!(i18n.get_locale(), approved_summary, client)}</p>
             <ul class="granted">
                 {granted.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}
             </ul>
         }
         .into_any(),
-        (Outcome::Denied, false) => view! { <p>{t!(i18n, denied_summary, client)}</p> }.into_any(),
+        (Outcome::Denied, false) => {
+            view! { <p>{move || td!(i18n.get_locale(), denied_summary, client)}</p> }.into_any()
+        }
     };
     view! {
         <section class="result" data-outcome=outcome.as_str() role="status">

@@ -2,7 +2,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::{Call, use_api},
-    i18n::{I18nLocaleTrait, Locale, td_string, use_i18n},
+    i18n::{I18nLocaleTrait, Locale, td_string},
+    language::use_i18n,
     list_href, tr,
 };
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::i18n::{t_string, use_i18n};
+use crate::{i18n::td_string, language::use_i18n};
 
 /// The current time in milliseconds since the epoch, ticking once a second while the calling
 /// component lives.
@@ -33,10 +33,12 @@ pub fn TimeLeft(expires_at: String, now: ReadSignal<f64>) -> impl IntoView {
         let seconds_left = move || ((expires_ms - now.get()) / 1000.0).ceil() as i64;
         // "4 min 05 s left", "45 s left", "Expired" — in words as well as colour.
         let describe = move || match seconds_left() {
-            ..=0 => t_string!(i18n, expired).to_string(),
-            seconds @ 1..=59 => t_string!(i18n, time_left_seconds, seconds).to_string(),
-            seconds => t_string!(
-                i18n,
+            ..=0 => td_string!(i18n.get_locale(), expired).to_string(),
+            seconds @ 1..=59 => {
+                td_string!(i18n.get_locale(), time_left_seconds, seconds).to_string()
+            }
+            seconds => td_string!(
+                i18n.get_locale(),
                 time_left_minutes,
                 minutes = seconds / 60,
                 seconds = format!("{:02}", seconds % 60)
@@ -61,7 +63,7 @@ pub fn StartedAgo(created_at: String, now: ReadSignal<f64>) -> impl IntoView {
             move || crate::intl::time_ago(i18n.get_locale(), (now.get() - created_ms) / 1000.0);
         view! {
             <time class="started" datetime=created_at>
-                {move || t_string!(i18n, started, ago = ago()).to_string()}
+                {move || td_string!(i18n.get_locale(), started, ago = ago()).to_string()}
             </time>
         }
     })

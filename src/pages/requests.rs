@@ -11,8 +11,9 @@ use crate::{
         ClientLogo, ErrorAlert, PageHeading, StartedAgo, TimeLeft, client_label, has_passed,
         use_clock,
     },
-    i18n::{t, use_i18n},
+    i18n::td,
     intl,
+    language::use_i18n,
     recent::{self, RecentDecision},
     request_href, tr,
 };
@@ -188,7 +189,7 @@ pub fn PendingRequests() -> impl IntoView {
                         ListNotice::Expired => tr!(expired_notice).into_any(),
                         ListNotice::Arrived(client) => {
                             let client = move || view! { <bdi>{client.clone()}</bdi> };
-                            t!(i18n, new_request, client).into_any()
+                            td!(i18n.get_locale(), new_request, client).into_any()
                         }
                     })
             }}
