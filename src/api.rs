@@ -10,10 +10,13 @@ use ciba_contract::{
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 
-use crate::{i18n::td_string, language::use_i18n};
+use crate::{
+    i18n::td_string,
+    json::{self, FromJson},
+    language::use_i18n,
+};
 
 pub const DEFAULT_LOGIN_URL: &str = "/Account/Login";
 pub const DEFAULT_LOGOUT_URL: &str = "/Account/Logout";
@@ -240,10 +243,7 @@ impl Api for HttpApi {
                 return Err(error_from(response, &settings).await);
             }
             let etag = response.headers().get("etag");
-            let requests = response
-                .json()
-                .await
-                .map_err(|_| ApiError::Server(response.status()))?;
+            let requests = read_json(&response).await?;
             Ok(Some(Listing { requests, etag }))
         })
     }
@@ -262,7 +262,8 @@ impl Api for HttpApi {
         Box::pin(async move {
             let response = Request::post(&url)
                 .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-                .json(&decision)
+                .header("Content-Type", "application/json")
+                .body(json::stringify(&decision))
                 .map_err(|_| ApiError::Network)?
                 .send()
                 .await
@@ -295,7 +296,7 @@ impl Api for HttpApi {
     }
 }
 
-async fn get_json<T: DeserializeOwned>(url: String, settings: Rc<Settings>) -> Result<T, ApiError> {
+async fn get_json<T: FromJson>(url: String, settings: Rc<Settings>) -> Result<T, ApiError> {
     let response = Request::get(&url)
         .header("Accept", "application/json")
         .send()
@@ -304,15 +305,24 @@ async fn get_json<T: DeserializeOwned>(url: String, settings: Rc<Settings>) -> R
     if !response.ok() {
         return Err(error_from(response, &settings).await);
     }
-    response
-        .json()
+    read_json(&response).await
+}
+
+/// The body of a successful answer, as the contract says it is.
+async fn read_json<T: FromJson>(response: &Response) -> Result<T, ApiError> {
+    let text = response
+        .text()
         .await
-        .map_err(|_| ApiError::Server(response.status()))
+        .map_err(|_| ApiError::Server(response.status()))?;
+    json::parse(&text).ok_or(ApiError::Server(response.status()))
 }
 
 async fn error_from(response: Response, settings: &Settings) -> ApiError {
     let status = response.status();
-    let problem = response.json::<Problem>().await.ok();
+    let problem = match response.text().await {
+        Ok(text) => json::parse::<Problem>(&text),
+        Err(_) => None,
+    };
     match status {
         401 => {
             sign_in_again(&settings.login_url);

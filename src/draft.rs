@@ -3,14 +3,34 @@
 //! scopes they ticked and the device name they typed as they left them, not the defaults.
 
 use ciba_contract::CompleteRequest;
-use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use crate::json::{self, FromJson, ToJson};
 
 const KEY_PREFIX: &str = "ciba:draft:";
 
-#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Draft {
     pub scopes: Vec<String>,
     pub description: Option<String>,
+}
+
+impl ToJson for Draft {
+    fn to_json(&self) -> JsValue {
+        json::object(&[
+            ("scopes", Some(self.scopes.to_json())),
+            ("description", Some(self.description.to_json())),
+        ])
+    }
+}
+
+impl FromJson for Draft {
+    fn from_json(value: &JsValue) -> Option<Self> {
+        Some(Self {
+            scopes: json::get(value, "scopes")?,
+            description: json::get_optional(value, "description")?,
+        })
+    }
 }
 
 /// This tab's `sessionStorage`, when the browser allows it.
@@ -27,9 +47,12 @@ pub fn save(decision: &CompleteRequest) {
         scopes,
         description: decision.description.clone(),
     };
-    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&draft)) {
+    if let Some(storage) = storage() {
         // Storage may be full or disabled; the decision is still sent, only the restore is lost.
-        let _ = storage.set_item(&format!("{KEY_PREFIX}{}", decision.internal_id), &json);
+        let _ = storage.set_item(
+            &format!("{KEY_PREFIX}{}", decision.internal_id),
+            &json::stringify(&draft),
+        );
     }
 }
 
@@ -39,7 +62,7 @@ pub fn take(internal_id: &str) -> Option<Draft> {
     let key = format!("{KEY_PREFIX}{internal_id}");
     let json = storage.get_item(&key).ok()??;
     let _ = storage.remove_item(&key);
-    serde_json::from_str(&json).ok()
+    json::parse(&json)
 }
 
 /// Forgets the draft once the request is decided or gone.

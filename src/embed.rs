@@ -12,12 +12,11 @@ use std::cell::{Cell, RefCell};
 
 use ciba_contract::Outcome;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
 use crate::{
     api::use_api,
-    request_href,
+    json, request_href,
     routing::{Navigation, use_navigation},
     tr,
 };
@@ -73,12 +72,7 @@ thread_local! {
 }
 
 /// What the page tells the portal.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ToParent {
     /// The page runs and listens for messages.
     Ready,
@@ -94,8 +88,7 @@ pub enum ToParent {
     SessionRequired { reason: SessionRequiredReason },
 }
 
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionRequiredReason {
     SignIn,
     CookieBlocked,
@@ -110,20 +103,6 @@ pub enum FromParent {
     },
     /// Show one request.
     Open { internal_id: String },
-}
-
-/// A message from the portal as it arrives. Flat rather than a tagged enum: serde's tagged and
-/// flattened forms buffer the whole message and cost kilobytes of wasm.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Incoming {
-    protocol: String,
-    version: u32,
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    properties: std::collections::BTreeMap<String, String>,
-    internal_id: Option<String>,
 }
 
 /// Reads `?embed=1` (and `theme-<name>=<value>` parameters) from the page's address; call once at
@@ -192,9 +171,8 @@ pub fn tell_parent(message: ToParent) {
         Host::Page => None,
         Host::Frame => Some(to_json(&message)),
         Host::Element(on_event) => {
-            if let (Some(on_event), Ok(data)) = (on_event, js_sys::JSON::parse(&to_json(&message)))
-            {
-                let _ = on_event.call1(&JsValue::NULL, &data);
+            if let Some(on_event) = on_event {
+                let _ = on_event.call1(&JsValue::NULL, &to_value(&message));
             }
             None
         }
@@ -263,25 +241,73 @@ fn bridge_started() {
 
 /// A message as it goes over the wire: `{"protocol":"ciba-approval","version":1,"type":…}`.
 pub fn to_json(message: &ToParent) -> String {
-    // `{"type":…}` with the envelope's fields put in front.
-    let body = serde_json::to_string(message).unwrap_or_default();
-    let fields = body.strip_prefix('{').unwrap_or("}");
-    format!("{{\"protocol\":\"{PROTOCOL}\",\"version\":{PROTOCOL_VERSION},{fields}")
+    js_sys::JSON::stringify(&to_value(message))
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_default()
+}
+
+fn to_value(message: &ToParent) -> JsValue {
+    let text = |text: &str| Some(JsValue::from_str(text));
+    let (kind, fields) = match message {
+        ToParent::Ready => ("ready", vec![]),
+        ToParent::Resize { height } => ("resize", vec![("height", Some(JsValue::from(*height)))]),
+        ToParent::Decided {
+            internal_id,
+            outcome,
+        } => (
+            "decided",
+            vec![
+                ("internalId", text(internal_id)),
+                ("outcome", text(outcome.as_str())),
+            ],
+        ),
+        ToParent::SessionRequired { reason } => (
+            "sessionRequired",
+            vec![(
+                "reason",
+                text(match reason {
+                    SessionRequiredReason::SignIn => "signIn",
+                    SessionRequiredReason::CookieBlocked => "cookieBlocked",
+                }),
+            )],
+        ),
+    };
+    let mut members = vec![
+        ("protocol", text(PROTOCOL)),
+        ("version", Some(JsValue::from(PROTOCOL_VERSION))),
+        ("type", text(kind)),
+    ];
+    members.extend(fields);
+    json::object(&members)
 }
 
 /// A message from the portal, if it is one of ours, of this version and of a documented kind.
 pub fn from_json(text: &str) -> Option<FromParent> {
-    let message = serde_json::from_str::<Incoming>(text).ok()?;
-    if message.protocol != PROTOCOL || message.version != PROTOCOL_VERSION {
+    from_value(&js_sys::JSON::parse(text).ok()?)
+}
+
+fn from_value(message: &JsValue) -> Option<FromParent> {
+    let protocol: String = json::get(message, "protocol")?;
+    let version: f64 = json::get(message, "version")?;
+    if protocol != PROTOCOL || version != f64::from(PROTOCOL_VERSION) {
         return None;
     }
-    match message.kind.as_str() {
-        "theme" => Some(FromParent::Theme {
-            properties: message.properties,
+    match json::get::<String>(message, "type")?.as_str() {
+        "theme" => {
+            let properties = json::member(message, "properties");
+            let properties = js_sys::Object::entries(properties.dyn_ref::<js_sys::Object>()?)
+                .iter()
+                .map(|entry| {
+                    let entry = entry.dyn_into::<js_sys::Array>().ok()?;
+                    Some((entry.get(0).as_string()?, entry.get(1).as_string()?))
+                })
+                .collect::<Option<_>>()?;
+            Some(FromParent::Theme { properties })
+        }
+        "open" => Some(FromParent::Open {
+            internal_id: json::get(message, "internalId")?,
         }),
-        "open" => message
-            .internal_id
-            .map(|internal_id| FromParent::Open { internal_id }),
         _ => None,
     }
 }
@@ -419,13 +445,7 @@ fn listen_to_parent(origin: String, navigation: Navigation) {
             if event.origin() != origin || !from_parent {
                 return;
             }
-            let Some(text) = js_sys::JSON::stringify(&event.data())
-                .ok()
-                .and_then(|s| s.as_string())
-            else {
-                return;
-            };
-            let Some(message) = from_json(&text) else {
+            let Some(message) = from_value(&event.data()) else {
                 return;
             };
             match message {

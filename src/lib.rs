@@ -5,6 +5,7 @@ pub mod components;
 pub mod draft;
 pub mod embed;
 pub mod intl;
+pub mod json;
 pub mod language;
 pub mod mount;
 pub mod pages;
