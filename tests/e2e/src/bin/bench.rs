@@ -36,14 +36,17 @@ async fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     section(&mut report, &bytes());
+    section(&mut report, &levers());
     let idp = Idp::start_with_demo_config_edited(load_config).await;
     section(&mut report, &browser_timings(&idp).await);
     section(&mut report, &polling_cost(&idp).await);
     section(&mut report, &load(&idp).await);
-    let _ = writeln!(
-        report,
-        "Total bench time: {:.0} s.",
-        started.elapsed().as_secs_f64()
+    section(
+        &mut report,
+        &format!(
+            "Total bench time: {:.0} s.\n",
+            started.elapsed().as_secs_f64()
+        ),
     );
     let dir = workspace_root().join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
@@ -127,6 +130,20 @@ fn bytes() -> String {
         total / 150.0,
     );
     out
+}
+
+/// The levers applied so far and what each saved, as the README's "Size and caching" lists them.
+fn levers() -> String {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| !line.starts_with("| Lever | Saving |"))
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    format!(
+        "## Levers applied (README, \"Size and caching\")\n\n{}\n",
+        table.join("\n")
+    )
 }
 
 /// The demo configuration with limits out of the way and `LOAD_USERS` users (password: alice).
