@@ -62,7 +62,7 @@ thread_local! {
     static TOUCHED: Cell<bool> = const { Cell::new(false) };
     /// The parent's origin once it is known to be allowed; until then messages wait in `QUEUE`.
     static PARENT_ORIGIN: RefCell<Option<String>> = const { RefCell::new(None) };
-    static QUEUE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static QUEUE: RefCell<Vec<JsValue>> = const { RefCell::new(Vec::new()) };
     /// Whether [`EmbedBridge`] has finished starting (successfully or not).
     static BRIDGE_STARTED: Cell<bool> = const { Cell::new(false) };
     /// A sign-in page to go to once the portal has been told (`sessionRequired`).
@@ -140,11 +140,6 @@ pub fn is_embedded() -> bool {
     HOST.with_borrow(|host| matches!(host, Host::Frame))
 }
 
-/// Mounted into an element of another page.
-pub fn is_mounted() -> bool {
-    HOST.with_borrow(|host| matches!(host, Host::Element(_)))
-}
-
 /// Whether the page may move focus (to a new heading): always at top level; embedded, only once
 /// the person has used the embedded UI.
 pub fn may_move_focus() -> bool {
@@ -167,9 +162,9 @@ pub fn link_suffix() -> &'static str {
 /// Sends `message` to the portal (framed: once its origin is confirmed; mounted: to its callback).
 /// Does nothing at top level.
 pub fn tell_parent(message: ToParent) {
-    let text = HOST.with_borrow(|host| match host {
+    let data = HOST.with_borrow(|host| match host {
         Host::Page => None,
-        Host::Frame => Some(to_json(&message)),
+        Host::Frame => Some(to_value(&message)),
         Host::Element(on_event) => {
             if let Some(on_event) = on_event {
                 let _ = on_event.call1(&JsValue::NULL, &to_value(&message));
@@ -177,12 +172,12 @@ pub fn tell_parent(message: ToParent) {
             None
         }
     });
-    let Some(text) = text else {
+    let Some(data) = data else {
         return;
     };
     match PARENT_ORIGIN.with_borrow(Clone::clone) {
-        Some(origin) => post(&text, &origin),
-        None => QUEUE.with_borrow_mut(|queue| queue.push(text)),
+        Some(origin) => post(&data, &origin),
+        None => QUEUE.with_borrow_mut(|queue| queue.push(data)),
     }
 }
 
@@ -312,11 +307,10 @@ fn from_value(message: &JsValue) -> Option<FromParent> {
     }
 }
 
-fn post(text: &str, origin: &str) {
-    let (Ok(Some(parent)), Ok(data)) = (window().parent(), js_sys::JSON::parse(text)) else {
-        return;
-    };
-    let _ = parent.post_message(&data, origin);
+fn post(data: &JsValue, origin: &str) {
+    if let Ok(Some(parent)) = window().parent() {
+        let _ = parent.post_message(data, origin);
+    }
 }
 
 /// Whether a theme value is plain enough to be a colour, length or font list: no way out of the
@@ -407,8 +401,8 @@ fn connect(allowed_origins: &[String], navigation: Navigation) {
         return;
     };
     PARENT_ORIGIN.set(Some(origin.clone()));
-    for text in QUEUE.take() {
-        post(&text, &origin);
+    for data in QUEUE.take() {
+        post(&data, &origin);
     }
     tell_parent(ToParent::Ready);
     listen_to_parent(origin, navigation);
