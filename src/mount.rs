@@ -15,6 +15,7 @@ use crate::{
     api::{HttpApi, Settings, provide_api},
     embed::{self, ToParent},
     i18n::I18nLocaleTrait,
+    json,
     language::{LanguageProvider, use_i18n},
     routing::{Navigation, Pages, Place, provide_navigation},
 };
@@ -26,11 +27,7 @@ use crate::{
 /// `/Account/Logout`).
 #[wasm_bindgen(js_name = mount)]
 pub fn mount_into(element: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue> {
-    let option = |name: &str| {
-        js_sys::Reflect::get(&options, &name.into())
-            .ok()
-            .and_then(|value| value.as_string())
-    };
+    let option = |name: &str| json::member(&options, name).as_string();
     let shadow =
         element.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
     if let Some(href) = option("stylesheet") {
@@ -43,9 +40,9 @@ pub fn mount_into(element: web_sys::HtmlElement, options: JsValue) -> Result<(),
     root.set_class_name("ciba-mounted");
     shadow.append_child(&root)?;
 
-    let on_event = js_sys::Reflect::get(&options, &"onEvent".into())
-        .ok()
-        .and_then(|value| value.dyn_into::<js_sys::Function>().ok());
+    let on_event = json::member(&options, "onEvent")
+        .dyn_into::<js_sys::Function>()
+        .ok();
     embed::start_mounted(on_event, &root);
     let defaults = Settings::from_document();
     let settings = Settings {
