@@ -86,15 +86,16 @@ pub async fn build(options: Options) -> anyhow::Result<Router> {
         demo::seed(&state).await?;
     }
     spawn_purger(state.db.clone(), state.limits.clone());
-    let app = router(state, options.dist);
-    Ok(if options.demo_pages {
-        app.merge(demo_portal::mount_demo())
-    } else {
-        app
-    })
+    Ok(router_with(state, options.dist, options.demo_pages))
 }
 
 pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
+    router_with(state, dist, false)
+}
+
+/// The provider's routes, with `/demo/mount` when `demo_pages`; every response gets the same
+/// security headers.
+fn router_with(state: AppState, dist: Option<PathBuf>, demo_pages: bool) -> Router {
     let no_store = SetResponseHeaderLayer::overriding(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
@@ -170,6 +171,9 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         .route("/Account/Logout", post(account::logout))
         .route("/Account/login.css", get(account::stylesheet))
         .route("/", get(|| async { Redirect::to("/ciba/") }));
+    if demo_pages {
+        app = app.merge(demo_portal::mount_demo());
+    }
     if let Some(dist) = dist {
         // Client-side routes (`/ciba/requests/…`) are not files: they all get the SPA's index.html.
         // Brotli or gzip copies (made at build time) are served when the browser accepts them.

@@ -13,23 +13,36 @@ fn budget_kb() -> f64 {
     line.split('=').nth(1).unwrap().trim().parse().unwrap()
 }
 
-#[tokio::test]
-async fn the_first_load_stays_within_the_committed_budget() {
+/// Alice signed in with one request waiting, then the list loaded again with an empty cache: the
+/// page as a returning user gets it cold. `network` (CDP conditions), if any, applies to that load.
+async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browser) {
     let idp = Idp::start().await;
     idp.start_request("alice", "openid profile", "Till 3: 4711")
         .await;
     let browser = Browser::start().await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.sign_in("alice", "alice").await;
-    // A fresh load now that the session cookie exists: the page as a returning user gets it cold.
-    browser
-        .driver
-        .cdp()
-        .send_raw("Network.clearBrowserCache", serde_json::json!({}))
+    browser.wait_for("a[data-request-id]").await;
+    let cdp = browser.driver.cdp();
+    if let Some(network) = network {
+        cdp.send_raw("Network.enable", serde_json::json!({}))
+            .await
+            .unwrap();
+        cdp.send_raw("Network.emulateNetworkConditions", network)
+            .await
+            .unwrap();
+    }
+    cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
         .await
         .unwrap();
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.wait_for("a[data-request-id]").await;
+    (idp, browser)
+}
+
+#[tokio::test]
+async fn the_first_load_stays_within_the_committed_budget() {
+    let (_idp, browser) = cold_load_signed_in(None).await;
 
     let entries = browser
         .eval(
@@ -72,34 +85,17 @@ async fn the_first_load_stays_within_the_committed_budget() {
     browser.quit().await;
 }
 
-/// No waterfall: the wasm, its JS glue and the CSS are requested while the HTML is read (preload),
-/// not one after another, and the first API calls leave as soon as the wasm runs — three round
-/// trips to a rendered list. Measured on a network with a 150 ms round trip, where every extra
-/// trip would show.
+/// No waterfall: the wasm, its JS glue and the CSS are requested together while the HTML is read
+/// (preload), not one after another, and the first API calls leave as soon as the wasm runs —
+/// three round trips to a rendered list. Measured on a network with a 150 ms round trip, where
+/// every extra trip would show; the margins are relative, so a busy machine does not fail it.
 #[tokio::test]
 async fn the_first_load_takes_three_round_trips() {
     const RTT: f64 = 150.0;
-    let idp = Idp::start().await;
-    idp.start_request("alice", "openid", "Till 3: 4711").await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
-    browser.wait_for("a[data-request-id]").await;
-    let cdp = browser.driver.cdp();
-    cdp.send_raw("Network.enable", serde_json::json!({}))
-        .await
-        .unwrap();
-    cdp.send_raw(
-        "Network.emulateNetworkConditions",
-        serde_json::json!({"offline": false, "latency": RTT, "downloadThroughput": -1, "uploadThroughput": -1}),
-    )
-    .await
-    .unwrap();
-    cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
-        .await
-        .unwrap();
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.wait_for("a[data-request-id]").await;
+    let (_idp, browser) = cold_load_signed_in(Some(serde_json::json!({
+        "offline": false, "latency": RTT, "downloadThroughput": -1, "uploadThroughput": -1
+    })))
+    .await;
     let timeline = browser
         .eval(
             r#"
@@ -123,10 +119,22 @@ async fn the_first_load_takes_three_round_trips() {
     };
     let assets = find(&|p| p.ends_with(".wasm") || p.ends_with(".js") || p.ends_with(".css"));
     assert_eq!(assets.len(), 3, "{timeline}");
+    // Each waiting on another would put a whole round trip between their starts; parsing the HTML
+    // on a busy machine may delay all of them alike, but by less than a round trip.
+    let starts: Vec<f64> = assets
+        .iter()
+        .map(|a| a["start"].as_f64().unwrap())
+        .collect();
+    let spread = starts.iter().copied().fold(f64::MIN, f64::max)
+        - starts.iter().copied().fold(f64::MAX, f64::min);
+    assert!(
+        spread < RTT / 2.0,
+        "the assets were requested {spread:.0} ms apart, not together: {timeline}"
+    );
     for asset in &assets {
         let waited = asset["start"].as_f64().unwrap() - html_end;
         assert!(
-            waited < RTT / 2.0,
+            waited < RTT,
             "{} was requested {waited:.0} ms after the HTML arrived: it waited for something",
             asset["path"]
         );
@@ -146,7 +154,7 @@ async fn the_first_load_takes_three_round_trips() {
     }
     let rendered = timeline["rendered"].as_f64().unwrap();
     assert!(
-        rendered - api_end < RTT / 2.0,
+        rendered - api_end < RTT,
         "the list showed {:.0} ms after its data",
         rendered - api_end
     );
