@@ -265,6 +265,15 @@ async fn cold_load(browser: &Browser, path: &str, ready: &str) -> f64 {
     panic!("{path} never became ready");
 }
 
+/// The median of `RUNS` cold loads of `url` until `ready`.
+async fn median_cold_load(browser: &Browser, url: &str, ready: &str) -> f64 {
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        times.push(cold_load(browser, url, ready).await);
+    }
+    median(times)
+}
+
 const LIST_RENDERED: &str = "const m = performance.getEntriesByName('ciba:list-rendered')[0]; \
     return m ? m.startTime : null;";
 const PAGE_LOADED: &str = "const n = performance.getEntriesByType('navigation')[0]; \
@@ -289,20 +298,12 @@ async fn browser_timings(idp: &Idp) -> String {
         f64::from(DOWN_BYTES_PER_S * 8) / 1e6
     );
     throttle(&browser, true).await;
-    let mut baseline = Vec::new();
-    for _ in 0..RUNS {
-        baseline.push(cold_load(&browser, &idp.url("/Account/Login"), PAGE_LOADED).await);
-    }
-    let baseline = median(baseline);
+    let baseline = median_cold_load(&browser, &idp.url("/Account/Login"), PAGE_LOADED).await;
     let _ = writeln!(
         out,
         "| baseline: sign-in page loaded | {baseline:.0} | 1.00 |"
     );
-    let mut rendered = Vec::new();
-    for _ in 0..RUNS {
-        rendered.push(cold_load(&browser, &idp.url("/ciba/"), LIST_RENDERED).await);
-    }
-    let three = median(rendered);
+    let three = median_cold_load(&browser, &idp.url("/ciba/"), LIST_RENDERED).await;
     let _ = writeln!(
         out,
         "| list of 3 requests rendered | {three:.0} | {:.2} |",
@@ -311,11 +312,7 @@ async fn browser_timings(idp: &Idp) -> String {
     throttle(&browser, false).await;
     start_requests(idp, "alice", 497).await;
     throttle(&browser, true).await;
-    let mut rendered = Vec::new();
-    for _ in 0..RUNS {
-        rendered.push(cold_load(&browser, &idp.url("/ciba/"), LIST_RENDERED).await);
-    }
-    let five_hundred = median(rendered);
+    let five_hundred = median_cold_load(&browser, &idp.url("/ciba/"), LIST_RENDERED).await;
     let _ = writeln!(
         out,
         "| list of 500 requests rendered | {five_hundred:.0} | {:.2} |",
@@ -324,11 +321,7 @@ async fn browser_timings(idp: &Idp) -> String {
 
     // Unthrottled: building the list once its data is there, and a poll that changes one row.
     throttle(&browser, false).await;
-    let mut render = Vec::new();
-    for _ in 0..RUNS {
-        render.push(cold_load(&browser, &idp.url("/ciba/"), RENDER_MS).await);
-    }
-    let render = median(render);
+    let render = median_cold_load(&browser, &idp.url("/ciba/"), RENDER_MS).await;
     let rows = browser
         .eval("return document.querySelectorAll('a[data-request-id]').length;")
         .await;
