@@ -135,8 +135,8 @@ pub trait Api {
     fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>>;
     fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest>;
     fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed>;
-    /// Ends the session and, on success, leaves the page for the login page.
-    fn sign_out(&self) -> ApiFuture<()>;
+    /// The host's sign-out page, which the page navigates to (see [`sign_out`]).
+    fn logout_url(&self) -> String;
     /// Which portals may embed the page (needs no session).
     fn embedding(&self) -> ApiFuture<EmbeddingSettings>;
 }
@@ -277,18 +277,8 @@ impl Api for HttpApi {
         })
     }
 
-    fn sign_out(&self) -> ApiFuture<()> {
-        let settings = self.settings.clone();
-        Box::pin(async move {
-            Request::post(&settings.logout_url)
-                .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-                .send()
-                .await
-                .map_err(|_| ApiError::Network)?;
-            // Whatever the answer, the session is gone or unusable: go and sign in.
-            let _ = window().location().assign(&settings.login_url);
-            Ok(())
-        })
+    fn logout_url(&self) -> String {
+        self.settings.logout_url.clone()
     }
 
     fn embedding(&self) -> ApiFuture<EmbeddingSettings> {
@@ -339,17 +329,29 @@ async fn error_from(response: Response, settings: &Settings) -> ApiError {
     }
 }
 
-/// Sends the browser to the login page, asking it to come back here afterwards.
-pub fn sign_in_again(login_url: &str) {
+/// `url` with `ReturnUrl` = this page's path and query, as Duende's account pages take it.
+fn returning_here(url: &str) -> String {
     let location = window().location();
     let here = format!(
         "{}{}",
         location.pathname().unwrap_or_default(),
         location.search().unwrap_or_default()
     );
-    let separator = if login_url.contains('?') { '&' } else { '?' };
+    let separator = if url.contains('?') { '&' } else { '?' };
     let return_url = String::from(js_sys::encode_uri_component(&here));
-    let sign_in = format!("{login_url}{separator}ReturnUrl={return_url}");
+    format!("{url}{separator}ReturnUrl={return_url}")
+}
+
+/// Leaves for the host's sign-out page, a plain navigation: Duende's template page asks first and
+/// validates its own anti-forgery token, which no script of ours could send.
+pub fn sign_out(logout_url: &str) {
+    let _ = window().location().assign(&returning_here(logout_url));
+}
+
+/// Sends the browser to the login page, asking it to come back here afterwards.
+pub fn sign_in_again(login_url: &str) {
+    let location = window().location();
+    let sign_in = returning_here(login_url);
     if crate::embed::is_embedded() {
         crate::embed::session_required(sign_in);
     } else {

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod components;
+pub mod decided;
 pub mod draft;
 pub mod embed;
 pub mod intl;

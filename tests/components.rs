@@ -108,8 +108,8 @@ impl Api for FakeApi {
         Box::pin(async move { answer })
     }
 
-    fn sign_out(&self) -> ApiFuture<()> {
-        Box::pin(async { Ok(()) })
+    fn logout_url(&self) -> String {
+        "/Account/Logout".into()
     }
 
     fn embedding(&self) -> ApiFuture<EmbeddingSettings> {
@@ -434,6 +434,63 @@ async fn failed_send_keeps_choices_and_retries_the_same_decision() {
     assert_eq!(
         sent[0].scopes_values_consented,
         Some(["openid", "email", "api1.read"].map(String::from).to_vec())
+    );
+}
+
+/// A host that forgets decided requests (Duende, once the client has polled) answers 404 afterwards:
+/// the browser that decided says so, in this mount and the next, instead of "not found".
+#[wasm_bindgen_test]
+async fn a_decision_the_host_forgot_is_still_shown_as_done() {
+    let api = FakeApi::with(vec![login_request("forgotten-1", "Kitchen TV", "ABC-123")]);
+    let (root, mounted) = mount_consent(&api, "forgotten-1");
+    find(&root, "#deny").await;
+    click(&root, "#deny");
+    find(&root, "[data-outcome='denied']").await;
+    drop(mounted);
+
+    let forgetful = FakeApi::default();
+    let (root, _mounted) = mount_consent(&forgetful, "forgotten-1");
+    let result = find(&root, "[data-outcome='denied']").await;
+    assert!(
+        text(&result).contains("You already denied this"),
+        "{}",
+        text(&result)
+    );
+    assert!(
+        root.query_selector("[data-state='not-found']")
+            .unwrap()
+            .is_none()
+    );
+
+    // A request this browser never decided is still the one "not found".
+    let (root, _other) = mount_consent(&forgetful, "forgotten-2");
+    find(&root, "[data-state='not-found']").await;
+}
+
+/// The answer to an approval was lost and the retry finds the request gone: it may well have gone
+/// through, so the page says it was sent — not "not found", not an error.
+#[wasm_bindgen_test]
+async fn a_lost_answer_then_a_forgotten_request_says_the_decision_was_sent() {
+    let api = FakeApi::with(vec![login_request("lost-1", "Kitchen TV", "ABC-123")])
+        .answering(vec![Err(ApiError::Network), Err(ApiError::NotFound)]);
+    let (root, _mounted) = mount_consent(&api, "lost-1");
+    find(&root, "#approve").await;
+    click(&root, "#approve");
+    find(&root, "[role='alert'] [data-action='retry']")
+        .await
+        .unchecked_into::<HtmlElement>()
+        .click();
+
+    let result = find(&root, "[data-state='unconfirmed'][data-outcome='approved']").await;
+    assert!(
+        text(&result).contains(td_string!(Locale::en, unconfirmed_heading)),
+        "{}",
+        text(&result)
+    );
+    assert!(
+        root.query_selector("[data-state='not-found']")
+            .unwrap()
+            .is_none()
     );
 }
 

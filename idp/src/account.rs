@@ -147,31 +147,110 @@ pub async fn login(
 pub struct LogoutForm {
     #[serde(default)]
     form_token: String,
+    #[serde(rename = "ReturnUrl", default)]
+    return_url: String,
 }
 
-/// Ends the session server-side. Cross-site requests are refused: the SPA sends `X-CSRF: 1`.
+/// Sign-out asks first, as the Duende template's `/Account/Logout` does: the SPA only navigates here,
+/// so the same page works against a real host. Nobody signed in: nothing to ask.
+pub async fn logout_page(session: Session, Query(query): Query<LoginQuery>) -> Response {
+    let return_url = local_return_url(query.return_url.as_deref()).to_owned();
+    let subject: Option<String> = session.get(SUBJECT_KEY).await.ok().flatten();
+    if subject.is_none() {
+        return Redirect::to(LOGGED_OUT).into_response();
+    }
+    match new_form_token(&session).await {
+        Ok(token) => render_logout(StatusCode::OK, &return_url, &token, None),
+        Err(response) => response,
+    }
+}
+
+/// Ends the session server-side, for a post from our own prompt only: its anti-forgery token (like
+/// the template's) and, where the browser sends one, our own `Origin`.
 pub async fn logout(
+    State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
-    let has_csrf_header = headers
-        .get(ciba_contract::CSRF_HEADER)
-        .is_some_and(|v| v == ciba_contract::CSRF_HEADER_VALUE);
+    if crate::origin::is_foreign(&state, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Sign-out must come from this site's own form.",
+        )
+            .into_response();
+    }
+    let form = form.map(|Form(form)| form).ok();
+    let return_url =
+        local_return_url(form.as_ref().map(|form| form.return_url.as_str())).to_owned();
     let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
-    let has_form_token = match (form.ok(), expected) {
-        (Some(Form(form)), Some(expected)) => {
+    let token_ok = match (&form, expected) {
+        (Some(form), Some(expected)) => {
             bool::from(expected.as_bytes().ct_eq(form.form_token.as_bytes()))
         }
         _ => false,
     };
-    if !has_csrf_header && !has_form_token {
-        return (StatusCode::FORBIDDEN, "Sign-out needs the X-CSRF header.").into_response();
+    if !token_ok {
+        let subject: Option<String> = session.get(SUBJECT_KEY).await.ok().flatten();
+        if subject.is_none() {
+            return Redirect::to(LOGGED_OUT).into_response();
+        }
+        return match new_form_token(&session).await {
+            Ok(token) => render_logout(
+                StatusCode::BAD_REQUEST,
+                &return_url,
+                &token,
+                Some("The sign-out form expired. Please confirm again."),
+            ),
+            Err(response) => response,
+        };
     }
     if let Err(error) = session.flush().await {
         return session_failure(error);
     }
-    Redirect::to("/Account/Login").into_response()
+    tracing::info!("signed out");
+    Redirect::to(LOGGED_OUT).into_response()
+}
+
+/// Where a sign-out ends, like the template's `/Account/Logout/LoggedOut`.
+pub const LOGGED_OUT: &str = "/Account/LoggedOut";
+
+pub async fn logged_out_page() -> Response {
+    page(
+        StatusCode::OK,
+        "Signed out",
+        html! {
+            h1 { "You are signed out" }
+            p { "Sign-in requests wait for you until they expire." }
+            // The login page returns to the list by default.
+            a class="button" href="/Account/Login" { "Sign in again" }
+        },
+    )
+}
+
+fn render_logout(
+    status: StatusCode,
+    return_url: &str,
+    form_token: &str,
+    error: Option<&str>,
+) -> Response {
+    page(
+        status,
+        "Sign out",
+        html! {
+            h1 { "Sign out?" }
+            p { "Requests waiting for you stay until they expire; you can sign in again to decide them." }
+            form method="post" action="/Account/Logout" {
+                @if let Some(error) = error {
+                    p role="alert" class="error" { (error) }
+                }
+                input type="hidden" name="form_token" value=(form_token);
+                input type="hidden" name="ReturnUrl" value=(return_url);
+                button type="submit" id="confirm-sign-out" { "Yes, sign out" }
+                a class="button button--quiet" href=(return_url) { "No, go back" }
+            }
+        },
+    )
 }
 
 async fn new_form_token(session: &Session) -> Result<String, Response> {
@@ -199,6 +278,32 @@ fn render(
     form_token: &str,
     error: Option<&str>,
 ) -> Response {
+    page(
+        status,
+        "Sign in",
+        html! {
+            h1 { "Sign in" }
+            p { "Sign in to review the sign-in requests waiting for you." }
+            form method="post" action="/Account/Login" novalidate {
+                @if let Some(error) = error {
+                    p role="alert" id="login-error" class="error" { (error) }
+                }
+                input type="hidden" name="ReturnUrl" value=(return_url);
+                input type="hidden" name="form_token" value=(form_token);
+                label for="username" { "Username" }
+                input id="username" name="username" type="text" autocomplete="username"
+                    required autofocus value=(username)
+                    aria-describedby=[error.map(|_| "login-error")];
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
+}
+
+/// The account pages' frame: server-rendered, no script, one stylesheet.
+fn page(status: StatusCode, title: &str, content: Markup) -> Response {
     let page: Markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -206,30 +311,13 @@ fn render(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 // The site-wide `no-referrer` would make the browser send `Origin: null` with this
-                // form's post, the same as a `data:` page's; within the site, let it say who it is.
+                // page's form post, the same as a `data:` page's; within the site, let it say who it is.
                 meta name="referrer" content="same-origin";
-                title { "Sign in" }
+                title { (title) }
                 link rel="stylesheet" href="/Account/login.css";
             }
             body {
-                main {
-                    h1 { "Sign in" }
-                    p { "Sign in to review the sign-in requests waiting for you." }
-                    form method="post" action="/Account/Login" novalidate {
-                        @if let Some(error) = error {
-                            p role="alert" id="login-error" class="error" { (error) }
-                        }
-                        input type="hidden" name="ReturnUrl" value=(return_url);
-                        input type="hidden" name="form_token" value=(form_token);
-                        label for="username" { "Username" }
-                        input id="username" name="username" type="text" autocomplete="username"
-                            required autofocus value=(username)
-                            aria-describedby=[error.map(|_| "login-error")];
-                        label for="password" { "Password" }
-                        input id="password" name="password" type="password" autocomplete="current-password" required;
-                        button type="submit" { "Sign in" }
-                    }
-                }
+                main { (content) }
             }
         }
     };

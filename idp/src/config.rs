@@ -30,6 +30,8 @@ pub struct Config {
     pub embedding: EmbeddingConfig,
     #[serde(default)]
     pub rate_limits: RateLimitConfig,
+    #[serde(default)]
+    pub duende: DuendeBehaviour,
     pub users: Vec<User>,
     pub clients: Vec<Client>,
     pub identity_scopes: Vec<Scope>,
@@ -71,6 +73,17 @@ pub enum CookieSameSite {
     Lax,
     Strict,
     None,
+}
+
+/// Duende IdentityServer's own behaviours, off by default, so the page and the conformance kit can be
+/// tested against what a real Duende host does.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DuendeBehaviour {
+    /// Delete a decided request when the client next polls the token endpoint (access_denied or tokens),
+    /// as Duende's `BackchannelAuthenticationRequestIdValidator` does with `RemoveByInternalIdAsync`.
+    /// The approval API then answers 404 for it, never 409.
+    pub remove_decided_on_poll: bool,
 }
 
 /// Requests per minute, each with a burst of the same size.

@@ -238,6 +238,15 @@ impl Db {
         .map(drop)
     }
 
+    /// Forgets a request altogether (Duende's `RemoveByInternalIdAsync`).
+    pub async fn remove(&self, internal_id: &str) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM login_requests WHERE internal_id = ?")
+            .bind(internal_id)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
     /// Marks an approved request as exchanged for tokens; false when it already was.
     pub async fn redeem(&self, internal_id: &str, now: i64) -> sqlx::Result<bool> {
         let result = sqlx::query(

@@ -168,7 +168,11 @@ fn router_with(state: AppState, dist: Option<PathBuf>, demo_pages: bool) -> Rout
             "/Account/Login",
             get(account::login_page).post(account::login),
         )
-        .route("/Account/Logout", post(account::logout))
+        .route(
+            "/Account/Logout",
+            get(account::logout_page).post(account::logout),
+        )
+        .route(account::LOGGED_OUT, get(account::logged_out_page))
         .route("/Account/login.css", get(account::stylesheet))
         .route("/", get(|| async { Redirect::to("/ciba/") }));
     if demo_pages {

@@ -59,7 +59,7 @@ async fn ciba_grant(
         ));
     }
     let now = crate::now();
-    match request.outcome.as_deref() {
+    let answer = match request.outcome.as_deref() {
         Some("denied") => Err(OAuthError::new(
             "access_denied",
             "The user denied the request.",
@@ -69,8 +69,15 @@ async fn ciba_grant(
             "The auth_req_id has expired.",
         )),
         Some(_) => issue_for_approved(state, client, &request, now).await,
-        None => Err(pending(state, &request, now).await?),
+        None => return Err(pending(state, &request, now).await?),
+    };
+    // Duende forgets a decided request once the client has its answer; the approval API then says 404.
+    let answered =
+        matches!(&answer, Ok(_)) || matches!(&answer, Err(e) if e.error == "access_denied");
+    if answered && state.config.duende.remove_decided_on_poll {
+        state.db.remove(&request.internal_id).await?;
     }
+    answer
 }
 
 /// The answer while the user has not decided: `slow_down` when polled faster than the interval.

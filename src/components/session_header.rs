@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::{Call, use_api},
+    api::{self, Call, use_api},
     i18n::{I18nLocaleTrait, Locale, td_string},
     language::use_i18n,
     list_href, tr,
@@ -13,16 +13,7 @@ pub fn SessionHeader() -> impl IntoView {
     let api = StoredValue::new(use_api());
     let session = Call::default();
     session.run(api.with_value(|api| api.session()));
-    let sign_out = Call::default();
-    let sign_out_error = move || {
-        if sign_out.pending.get() {
-            return None;
-        }
-        sign_out.value.with(|result| match result {
-            Some(Err(error)) => Some(error.message()),
-            _ => None,
-        })
-    };
+    let logout_url = api.with_value(|api| api.logout_url());
 
     view! {
         <header class="app-header">
@@ -49,17 +40,17 @@ pub fn SessionHeader() -> impl IntoView {
                             }
                         })
                 }}
+                // The host's own sign-out page (Duende's asks first and checks its anti-forgery
+                // token), so the session really ends wherever the page is hosted.
                 <button
                     type="button"
                     id="sign-out"
                     class="button button--quiet"
-                    disabled=move || sign_out.pending.get()
-                    on:click=move |_| sign_out.run(api.with_value(|api| api.sign_out()))
+                    on:click=move |_| api::sign_out(&logout_url)
                 >
                     {tr!(sign_out)}
                 </button>
             </div>
-            {move || sign_out_error().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
         </header>
     }
 }

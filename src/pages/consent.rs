@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use crate::{
     api::{ApiError, Call, Completed, use_api},
     components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
+    decided::{self, Decided},
     embed::{self, ToParent},
     list_href,
     recent::{self, RecentDecision},
@@ -31,7 +32,9 @@ pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
         }
         .into_any(),
         Some(Ok(request)) => view! { <Decision request /> }.into_any(),
-        Some(Err(ApiError::NotFound)) => view! { <RequestNotFound /> }.into_any(),
+        Some(Err(ApiError::NotFound)) => {
+            view! { <Forgotten internal_id=internal_id.get_value() /> }.into_any()
+        }
         Some(Err(error)) => {
             let on_retry =
                 (error != ApiError::Unauthorized).then(|| Callback::new(move |()| load()));
@@ -55,6 +58,42 @@ pub fn RequestNotFound() -> impl IntoView {
                 <a href=list_href()>{tr!(back_to_list)}</a>
             </p>
         </section>
+    }
+}
+
+/// A request the server does not know (any more): done, if this browser decided it — a host such as
+/// Duende forgets a decision once the client has polled — sent, if the answer to this browser's
+/// decision was lost; otherwise the one "not found".
+#[component]
+fn Forgotten(internal_id: String) -> impl IntoView {
+    match decided::find(&internal_id) {
+        Some(Decided {
+            confirmed: true,
+            outcome,
+            client_name,
+            ..
+        }) => view! { <DecisionResult outcome already=true client_name granted=Vec::new() /> }
+            .into_any(),
+        Some(Decided { outcome, .. }) => view! { <Unconfirmed outcome /> }.into_any(),
+        None => view! { <RequestNotFound /> }.into_any(),
+    }
+}
+
+/// A decision was sent, its answer was lost, and now the request is closed: say what is known.
+#[component]
+fn Unconfirmed(outcome: Outcome) -> impl IntoView {
+    let message = match outcome {
+        Outcome::Approved => tr!(unconfirmed_approved).into_any(),
+        Outcome::Denied => tr!(unconfirmed_denied).into_any(),
+    };
+    view! {
+        <section class="result" data-state="unconfirmed" data-outcome=outcome.as_str() role="status">
+            <PageHeading>{tr!(unconfirmed_heading)}</PageHeading>
+            <p>{message}</p>
+        </section>
+        <p>
+            <a href=list_href()>{tr!(back_to_list)}</a>
+        </p>
     }
 }
 
@@ -113,12 +152,35 @@ fn Decision(request: LoginRequest) -> impl IntoView {
 
     let internal_id = request.internal_id.clone();
     let client_name = client_label(&request);
+    let expires_at = decided::expiry_millis(&request.expires_at);
+    let remember = {
+        let (internal_id, client_name) = (internal_id.clone(), client_name.clone());
+        move |outcome: Outcome, confirmed: bool| {
+            decided::record(Decided {
+                internal_id: internal_id.clone(),
+                client_name: client_name.clone(),
+                outcome,
+                confirmed,
+                expires_at,
+            });
+        }
+    };
     Effect::new(move |_| {
+        // An answer that never came may still have been acted on: remember it was sent.
+        let lost = send.value.with(|result| match result {
+            Some(Err(ApiError::Network | ApiError::Server(_))) => last_decision
+                .with_untracked(|decision| decision.as_ref().map(CompleteRequest::outcome)),
+            _ => None,
+        });
+        if let Some(outcome) = lost {
+            remember(outcome, false);
+        }
         let stage = stage.get();
         if stage != Stage::Deciding {
             crate::draft::discard(&internal_id);
         }
         if let Stage::Decided { outcome, .. } = stage {
+            remember(outcome, true);
             embed::tell_parent(ToParent::Decided {
                 internal_id: internal_id.clone(),
                 outcome,
@@ -152,7 +214,10 @@ fn Decision(request: LoginRequest) -> impl IntoView {
             });
             view! { <DecisionResult outcome already client_name granted /> }.into_any()
         }
-        Stage::Gone => view! { <RequestNotFound /> }.into_any(),
+        Stage::Gone => {
+            view! { <Forgotten internal_id=request.with_value(|r| r.internal_id.clone()) /> }
+                .into_any()
+        }
     }
 }
 

@@ -197,6 +197,37 @@ async fn a_repeated_decision_is_409_with_the_outcome() {
     .await;
 }
 
+/// With Duende's behaviour switched on, the client's poll deletes a decided request: the approval API
+/// then knows nothing of it (404, not 409), which is what the page and the Duende guide must survive.
+#[tokio::test]
+async fn with_duendes_forgetting_a_polled_decision_is_gone() {
+    let idp =
+        Idp::start_with_config(|demo| format!("{demo}\n[duende]\nremove_decided_on_poll = true\n"))
+            .await;
+    let alice = idp.browser("alice").await;
+    for (scopes, answer) in [(json!(["openid"]), "scope"), (json!([]), "error")] {
+        let auth_req_id = idp.start_request("alice", "openid", "forget").await;
+        let id = idp.only_pending_id(&alice).await;
+        let body = json!({"internalId": id, "scopesValuesConsented": scopes});
+        assert_eq!(
+            idp.complete(&alice, body.clone()).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        // Until the client polls, the decision is still known.
+        assert_problem(
+            idp.complete(&alice, body.clone()).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        let (_, first) = idp.poll(&auth_req_id).await;
+        assert!(first.get(answer).is_some(), "{first}");
+        assert_problem(idp.complete(&alice, body).await, StatusCode::NOT_FOUND).await;
+        let (status, again) = idp.poll(&auth_req_id).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(again["error"], "invalid_grant", "{again}");
+    }
+}
+
 /// Two tabs, a double tap and a retry, all at once: exactly one decision is recorded, and every other
 /// call is told which one it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -471,23 +502,43 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
         "{cookie_header}"
     );
 
-    let refused = browser
-        .post(idp.url("/Account/Logout"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        refused.status(),
-        StatusCode::FORBIDDEN,
-        "sign-out without X-CSRF"
-    );
-    let out = browser
+    // Sign-out works like the Duende template's: a header alone (what the page used to send) ends
+    // nothing; a GET asks; only the prompt's own form, with its anti-forgery token, signs out.
+    let header_only = browser
         .post(idp.url("/Account/Logout"))
         .header("X-CSRF", "1")
         .send()
         .await
         .unwrap();
+    assert_eq!(header_only.status(), StatusCode::BAD_REQUEST);
+    let still = browser
+        .get(idp.url("/api/ciba/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), StatusCode::OK, "still signed in");
+    let prompt = idp.page(&browser, "/Account/Logout?ReturnUrl=/ciba/").await;
+    assert!(prompt.contains("Sign out?"), "{prompt}");
+    let token = form_token(&prompt);
+    let foreign = browser
+        .post(idp.url("/Account/Logout"))
+        .header("Origin", "https://evil.example")
+        .form(&[("form_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN, "a foreign Origin");
+    let out = browser
+        .post(idp.url("/Account/Logout"))
+        .header("Origin", &idp.base)
+        .form(&[("form_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(out.headers()["location"], "/Account/LoggedOut");
+    let done = idp.page(&browser, "/Account/LoggedOut").await;
+    assert!(done.contains("You are signed out"), "{done}");
 
     // Replaying the old cookie after sign-out gets nothing.
     let replay = Client::new()
