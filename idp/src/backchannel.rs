@@ -7,6 +7,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
@@ -18,9 +19,9 @@ use crate::oauth::{FormParams, OAuthError, authenticate_client, random_token};
 pub async fn backchannel_authentication(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, OAuthError> {
-    let params = FormParams::parse(&headers, &body)?;
+    let params = FormParams::parse(&headers, &body?)?;
     let config = &state.config;
     let client = authenticate_client(config, &headers, &params)?;
     // Every call counts against the client; only valid ones (each a prompt) against the user, below.
@@ -77,24 +78,27 @@ pub async fn backchannel_authentication(
         )
     })?;
 
-    let binding_message = params.get("binding_message");
-    if let Some(message) = binding_message
-        && !config.binding_message.accepts(message)
-    {
-        return Err(OAuthError::new(
-            "invalid_binding_message",
-            format!(
-                "The binding message must be 1 to {} printable characters.",
-                config.binding_message.max_chars
-            ),
-        ));
-    }
+    let binding_message = match params.get("binding_message") {
+        None => None,
+        Some(message) => Some(config.binding_message.accept(message).ok_or_else(|| {
+            OAuthError::new(
+                "invalid_binding_message",
+                format!(
+                    "The binding message must be 1 to {} visible characters, with no direction \
+                     controls, invisible characters or line breaks.",
+                    config.binding_message.max_chars
+                ),
+            )
+        })?),
+    };
+    let binding_message = binding_message.as_deref();
 
     let expires_in = match params.get("requested_expiry") {
         None => client.default_expiry_secs,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
+        // A positive JSON-number-like integer (CIBA Core §7.1): digits only, no sign, no leading zero.
+        Some(text) => Some(text)
+            .filter(|t| t.bytes().all(|b| b.is_ascii_digit()) && !t.starts_with('0'))
+            .and_then(|t| t.parse::<u32>().ok())
             .filter(|secs| (1..=client.max_expiry_secs).contains(secs))
             .ok_or_else(|| {
                 OAuthError::invalid_request(format!(

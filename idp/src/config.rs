@@ -143,14 +143,39 @@ pub enum BindingCharacters {
 }
 
 impl BindingMessagePolicy {
-    pub fn accepts(&self, message: &str) -> bool {
+    /// The message as it will be shown (NFC), or `None` when it may not be shown at all. A message is
+    /// what the person compares across two screens, so `printable` also refuses what would make two
+    /// different texts look alike or hide part of one: direction overrides and isolates, zero-width
+    /// and tag characters, line and paragraph separators, text that is only blank, and bytes that were
+    /// not UTF-8 (decoded as U+FFFD).
+    pub fn accept(&self, message: &str) -> Option<String> {
+        use unicode_normalization::UnicodeNormalization;
+        let message: String = message.nfc().collect();
         let length = message.chars().count();
         let characters_ok = match self.characters {
-            BindingCharacters::Any => true,
-            BindingCharacters::Printable => !message.chars().any(char::is_control),
+            BindingCharacters::Any => !message.contains('\u{FFFD}'),
+            BindingCharacters::Printable => {
+                !message.trim().is_empty() && !message.chars().any(is_deceptive)
+            }
         };
-        length > 0 && length <= self.max_chars && characters_ok
+        (length > 0 && length <= self.max_chars && characters_ok).then_some(message)
     }
+}
+
+/// Characters that change how the rest of a line is shown, or show as nothing.
+fn is_deceptive(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}'      // Arabic letter mark, LRM, RLM
+            | '\u{202A}'..='\u{202E}'                  // embeddings and overrides
+            | '\u{2066}'..='\u{2069}'                  // isolates
+            | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}' // zero-width
+            | '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // invisible fillers
+            | '\u{FE00}'..='\u{FE0F}'                  // variation selectors
+            | '\u{2028}' | '\u{2029}'                  // line and paragraph separators
+            | '\u{E0000}'..='\u{E007F}'                // tag characters
+            | '\u{FFF9}'..='\u{FFFD}'                  // interlinear annotations, object, replacement
+        )
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -417,15 +442,40 @@ mod tests {
     #[test]
     fn binding_message_policy() {
         let policy = BindingMessagePolicy::default();
-        assert!(policy.accepts("Kasse 3: 4711"));
-        assert!(policy.accepts("🔑 مرحبا 確認"));
-        assert!(!policy.accepts(""));
-        assert!(!policy.accepts("line\nbreak"));
-        assert!(!policy.accepts(&"x".repeat(65)));
+        assert!(policy.accept("Kasse 3: 4711").is_some());
+        assert!(policy.accept("🔑 مرحبا 確認").is_some());
+        assert!(
+            policy.accept("４７１１").is_some(),
+            "full-width digits are visible"
+        );
+        // What the outside probe got through: each would show two devices different-looking codes
+        // as the same, or hide part of one.
+        for hidden in [
+            "",
+            "   ",
+            "\u{3000}",
+            "line\nbreak",
+            "Till 3: \u{202e}1174",
+            "Till 3: \u{202d}4711",
+            "Till \u{2066}3\u{2069}",
+            "47\u{200b}11",
+            "47\u{200d}11",
+            "\u{feff}4711",
+            "47\u{180e}11",
+            "4711\u{e0041}",
+            "Till\u{2028}3",
+            "Till\u{2029}3",
+            "Till \u{fffd}",
+        ] {
+            assert!(policy.accept(hidden).is_none(), "{hidden:?}");
+        }
+        assert!(policy.accept(&"x".repeat(65)).is_none());
+        // Composed and decomposed forms are one message.
+        assert_eq!(policy.accept("Cafe\u{301}").as_deref(), Some("Caf\u{e9}"));
         let any = BindingMessagePolicy {
             max_chars: 100,
             characters: BindingCharacters::Any,
         };
-        assert!(any.accepts("line\nbreak"));
+        assert!(any.accept("line\nbreak").is_some());
     }
 }

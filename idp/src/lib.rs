@@ -106,7 +106,10 @@ fn router_with(state: AppState, dist: Option<PathBuf>, demo_pages: bool) -> Rout
         .route("/requests", get(approval::list_requests))
         .route("/requests/{internal_id}", get(approval::get_request))
         .route("/complete", post(approval::complete))
-        .route("/openapi.json", get(approval::openapi));
+        .route("/openapi.json", get(approval::openapi))
+        // Unknown paths and methods answer as every other API error: problem+json, no-store.
+        .fallback(|| async { problem::ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { problem::ApiError::MethodNotAllowed });
     let protocol = Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -115,9 +118,12 @@ fn router_with(state: AppState, dist: Option<PathBuf>, demo_pages: bool) -> Rout
         .route("/.well-known/jwks", get(discovery::jwks))
         .route(
             "/connect/ciba",
-            post(backchannel::backchannel_authentication),
+            post(backchannel::backchannel_authentication).fallback(oauth::method_not_allowed),
         )
-        .route("/connect/token", post(token::token))
+        .route(
+            "/connect/token",
+            post(token::token).fallback(oauth::method_not_allowed),
+        )
         .route(
             "/connect/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),

@@ -58,6 +58,31 @@ impl From<anyhow::Error> for OAuthError {
     }
 }
 
+/// A body over the limit (413) or one that could not be read, in OAuth's own error format.
+impl From<axum::extract::rejection::BytesRejection> for OAuthError {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        Self {
+            status: rejection.status(),
+            error: "invalid_request",
+            description: rejection.body_text(),
+        }
+    }
+}
+
+/// `GET /connect/token` and the like: 405 with `Allow`, and still an OAuth error body.
+pub async fn method_not_allowed() -> Response {
+    let mut response = OAuthError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        error: "invalid_request",
+        description: "Use POST.".to_owned(),
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let mut response = (
@@ -135,18 +160,30 @@ pub fn authenticate_client<'c>(
     headers: &HeaderMap,
     params: &FormParams,
 ) -> Result<&'c Client, OAuthError> {
+    // The scheme name is case-insensitive (RFC 7235 §2.1).
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "));
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, credentials)| credentials);
     let (client_id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
         (Some(_), _, Some(_)) => {
             return Err(OAuthError::invalid_request(
                 "Use one client authentication method, not two.",
             ));
         }
-        (Some(encoded), _, None) => decode_basic(encoded)
-            .ok_or_else(|| OAuthError::new("invalid_client", "Malformed Basic credentials."))?,
+        (Some(encoded), body_id, None) => {
+            let (id, secret) = decode_basic(encoded)
+                .ok_or_else(|| OAuthError::new("invalid_client", "Malformed Basic credentials."))?;
+            // A `client_id` in the body must name the same client (RFC 6749 §2.3.1 allows it).
+            if body_id.is_some_and(|body_id| body_id != id) {
+                return Err(OAuthError::invalid_request(
+                    "The client_id does not match the authenticated client.",
+                ));
+            }
+            (id, secret)
+        }
         (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
         _ => {
             return Err(OAuthError::new(

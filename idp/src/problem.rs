@@ -19,6 +19,10 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("{0}")]
     BadRequest(String),
+    #[error("The body is larger than this endpoint accepts.")]
+    PayloadTooLarge,
+    #[error("This method is not allowed here.")]
+    MethodNotAllowed,
     #[error("This request was already {}.", .0.as_str())]
     AlreadyDecided(Outcome),
     #[error("internal error")]
@@ -33,7 +37,11 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        Self::BadRequest(rejection.body_text())
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge
+        } else {
+            Self::BadRequest(rejection.body_text())
+        }
     }
 }
 
@@ -44,6 +52,8 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::AlreadyDecided(_) => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

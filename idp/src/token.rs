@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -20,9 +21,9 @@ const SLOW_DOWN_STEP_SECS: i64 = 5;
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, OAuthError> {
-    let params = FormParams::parse(&headers, &body)?;
+    let params = FormParams::parse(&headers, &body?)?;
     let client = authenticate_client(&state.config, &headers, &params)?;
     match params.require("grant_type")? {
         CIBA_GRANT => ciba_grant(&state, client, &params).await,

@@ -5,6 +5,7 @@ mod approval_api;
 mod durability;
 mod limits;
 mod logs;
+mod probe;
 mod protocol;
 mod startup;
 mod support;
