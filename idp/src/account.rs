@@ -6,7 +6,7 @@ use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
@@ -54,16 +54,63 @@ pub fn local_return_url(candidate: Option<&str>) -> &str {
     }
 }
 
+/// The sign-in form. Its anti-forgery token is signed and goes both into the form and into a cookie
+/// (double submit): nothing is stored server-side until someone has signed in.
 pub async fn login_page(
-    State(_): State<AppState>,
-    session: Session,
+    State(state): State<AppState>,
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let return_url = local_return_url(query.return_url.as_deref()).to_owned();
-    match new_form_token(&session).await {
-        Ok(token) => render(StatusCode::OK, &return_url, "", &token, None),
-        Err(response) => response,
+    login_form(&state, StatusCode::OK, &return_url, "", None)
+}
+
+/// The anti-forgery cookie of the sign-in form: the session cookie's `SameSite`, `Secure` and
+/// `Partitioned` settings, so an embedded sign-in works wherever the session itself would.
+const FORM_COOKIE: &str = "ciba_form";
+
+fn login_form(
+    state: &AppState,
+    status: StatusCode,
+    return_url: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
+    let token = state.keys.form_token(crate::now());
+    let mut response = render(status, return_url, username, &token, error);
+    let embedding = &state.config.embedding;
+    let same_site = match embedding.cookie_same_site {
+        crate::config::CookieSameSite::Lax => "Lax",
+        crate::config::CookieSameSite::Strict => "Strict",
+        crate::config::CookieSameSite::None => "None",
+    };
+    let mut cookie = format!(
+        "{FORM_COOKIE}={token}; Path=/Account; HttpOnly; SameSite={same_site}; Max-Age={}",
+        crate::keys::FORM_TOKEN_LIFETIME_SECS
+    );
+    if state.issuer.starts_with("https://") {
+        cookie.push_str("; Secure");
     }
+    if embedding.cookie_partitioned {
+        cookie.push_str("; Partitioned");
+    }
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The form's token is genuine, fresh, and the one this browser was given.
+fn form_token_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == FORM_COOKIE)
+        .map(|(_, value)| value);
+    cookie.is_some_and(|cookie| bool::from(cookie.as_bytes().ct_eq(submitted.as_bytes())))
+        && state.keys.verify_form_token(submitted, crate::now())
 }
 
 pub async fn login(
@@ -89,20 +136,15 @@ pub async fn login(
             "Too many sign-in attempts. Wait {} seconds and try again.",
             limited.retry_after_secs()
         );
-        return match new_form_token(&session).await {
-            Ok(token) => render(
-                StatusCode::TOO_MANY_REQUESTS,
-                &return_url,
-                &form.username,
-                &token,
-                Some(&message),
-            ),
-            Err(response) => response,
-        };
+        return login_form(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &return_url,
+            &form.username,
+            Some(&message),
+        );
     }
-    let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
-    let token_ok =
-        expected.is_some_and(|t| bool::from(t.as_bytes().ct_eq(form.form_token.as_bytes())));
+    let token_ok = form_token_ok(&state, &headers, &form.form_token);
     let user = state.config.user_by_username(form.username.trim());
     let hash = user.map_or(DUMMY_HASH, |u| u.password_hash.as_str());
     let password_ok = PasswordHash::new(hash).is_ok_and(|parsed| {
@@ -117,7 +159,6 @@ pub async fn login(
             // A fresh id on sign-in, so a session id planted before sign-in is worth nothing after.
             let signed_in = async {
                 session.cycle_id().await?;
-                session.remove::<String>(LOGIN_FORM_TOKEN_KEY).await?;
                 session.insert(SUBJECT_KEY, &user.subject).await?;
                 session.insert(AUTH_TIME_KEY, crate::now()).await
             };
@@ -131,16 +172,13 @@ pub async fn login(
         }
         _ => "The username or password is not correct.",
     };
-    match new_form_token(&session).await {
-        Ok(token) => render(
-            StatusCode::BAD_REQUEST,
-            &return_url,
-            &form.username,
-            &token,
-            Some(error),
-        ),
-        Err(response) => response,
-    }
+    login_form(
+        &state,
+        StatusCode::BAD_REQUEST,
+        &return_url,
+        &form.username,
+        Some(error),
+    )
 }
 
 #[derive(Deserialize)]

@@ -312,7 +312,16 @@ impl Db {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
-        Ok(requests.rows_affected() + tokens.rows_affected())
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(requests.rows_affected() + tokens.rows_affected() + sessions.rows_affected())
+    }
+
+    /// The pool, for the session store that shares this database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 }
 

@@ -19,7 +19,15 @@ pub struct SigningKey {
     kid: String,
     encoding: EncodingKey,
     public: RsaPublicKey,
+    /// Signs the sign-in form's anti-forgery tokens; derived from the persisted key, so a restart
+    /// does not turn every open sign-in form into an error.
+    form_key: [u8; 32],
 }
+
+/// How long a sign-in form may stay open before its anti-forgery token is refused.
+pub const FORM_TOKEN_LIFETIME_SECS: i64 = 3600;
+
+type FormMac = hmac::Hmac<sha2::Sha256>;
 
 impl SigningKey {
     /// Loads the persisted key, generating and storing one the first time.
@@ -36,11 +44,56 @@ impl SigningKey {
             }
         };
         let private = RsaPrivateKey::from_pkcs8_pem(&pem)?;
+        let form_key = {
+            use sha2::Digest;
+            sha2::Sha256::new()
+                .chain_update(b"ciba-idp sign-in form tokens\0")
+                .chain_update(pem.as_bytes())
+                .finalize()
+                .into()
+        };
         Ok(Self {
             kid,
             encoding: EncodingKey::from_rsa_pem(pem.as_bytes())?,
             public: private.to_public_key(),
+            form_key,
         })
+    }
+
+    /// A fresh anti-forgery token for a sign-in form: `issued.nonce.mac`. It needs no server-side
+    /// state, so showing the form stores nothing (anonymous traffic cannot grow the session store).
+    pub fn form_token(&self, now: i64) -> String {
+        let payload = format!("{now}.{}", crate::oauth::random_token());
+        format!(
+            "{payload}.{}",
+            URL_SAFE_NO_PAD.encode(self.form_mac(&payload))
+        )
+    }
+
+    /// Whether `token` is one of ours and not older than [`FORM_TOKEN_LIFETIME_SECS`].
+    pub fn verify_form_token(&self, token: &str, now: i64) -> bool {
+        use hmac::Mac;
+        let Some((payload, mac)) = token.rsplit_once('.') else {
+            return false;
+        };
+        let Ok(mac) = URL_SAFE_NO_PAD.decode(mac) else {
+            return false;
+        };
+        let issued = payload
+            .split_once('.')
+            .and_then(|(issued, _)| issued.parse::<i64>().ok());
+        let fresh = issued.is_some_and(|at| (0..=FORM_TOKEN_LIFETIME_SECS).contains(&(now - at)));
+        let mut expected =
+            <FormMac as Mac>::new_from_slice(&self.form_key).expect("any key length");
+        expected.update(payload.as_bytes());
+        fresh && expected.verify_slice(&mac).is_ok()
+    }
+
+    fn form_mac(&self, payload: &str) -> Vec<u8> {
+        use hmac::Mac;
+        let mut mac = <FormMac as Mac>::new_from_slice(&self.form_key).expect("any key length");
+        mac.update(payload.as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     pub fn sign(&self, claims: &impl Serialize) -> anyhow::Result<String> {

@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod origin;
 pub mod problem;
 pub mod session;
+pub mod session_store;
 pub mod token;
 pub mod userinfo;
 
@@ -33,7 +34,7 @@ use axum::routing::{get, post};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::{Config, CookieSameSite};
 use crate::db::Db;
@@ -136,21 +137,22 @@ fn router_with(state: AppState, dist: Option<PathBuf>, demo_pages: bool) -> Rout
         ));
 
     let embedding = &state.config.embedding;
-    let sessions = SessionManagerLayer::new(MemoryStore::default())
-        .with_name(session::COOKIE_NAME)
-        .with_http_only(true)
-        .with_same_site(match embedding.cookie_same_site {
-            CookieSameSite::Lax => SameSite::Lax,
-            CookieSameSite::Strict => SameSite::Strict,
-            CookieSameSite::None => SameSite::None,
-        })
-        .with_secure(state.issuer.starts_with("https://"))
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(i64::from(
-            state.config.session_idle_timeout_secs,
-        ))))
-        // Saved (and so extended) on every request, not only when it changes: otherwise the idle
-        // timeout would count from sign-in and end the session of a user who is busy with it.
-        .with_always_save(true);
+    let sessions =
+        SessionManagerLayer::new(session_store::SqliteSessions::new(state.db.pool().clone()))
+            .with_name(session::COOKIE_NAME)
+            .with_http_only(true)
+            .with_same_site(match embedding.cookie_same_site {
+                CookieSameSite::Lax => SameSite::Lax,
+                CookieSameSite::Strict => SameSite::Strict,
+                CookieSameSite::None => SameSite::None,
+            })
+            .with_secure(state.issuer.starts_with("https://"))
+            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(i64::from(
+                state.config.session_idle_timeout_secs,
+            ))))
+            // Saved (and so extended) on every request, not only when it changes: otherwise the idle
+            // timeout would count from sign-in and end the session of a user who is busy with it.
+            .with_always_save(true);
 
     let index_html = dist.as_ref().and_then(|dist| {
         let path = dist.join("index.html");
@@ -361,8 +363,47 @@ mod tests {
         headers_of(app, "/.well-known/openid-configuration").await
     }
 
-    /// A portal on another site gets the session cookie only as `SameSite=None; Secure`, and in
-    /// browsers that block third-party cookies only when it is also `Partitioned`.
+    /// Signs alice in through the real form and returns every `Set-Cookie` of the way: the form's
+    /// anti-forgery cookie first, then the session cookie.
+    async fn sign_in_cookies(app: Router) -> (String, String) {
+        let page = app
+            .clone()
+            .oneshot(Request::get("/Account/Login").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let cookies: Vec<_> = page.headers().get_all(header::SET_COOKIE).iter().collect();
+        assert_eq!(
+            cookies.len(),
+            1,
+            "showing the form stores no session: {cookies:?}"
+        );
+        let form_cookie = cookies[0].to_str().unwrap().to_owned();
+        let token = form_cookie["ciba_form=".len()..].split(';').next().unwrap();
+        let mut request = Request::post("/Account/Login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("ciba_form={token}"))
+            .body(Body::from(format!(
+                "username=alice&password=alice&ReturnUrl=%2Fciba%2F&form_token={token}"
+            )))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                9,
+            ))));
+        let signed_in = app.oneshot(request).await.unwrap();
+        assert_eq!(signed_in.status(), axum::http::StatusCode::SEE_OTHER);
+        let session = signed_in.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (form_cookie, session)
+    }
+
+    /// A portal on another site gets the session cookie (and the sign-in form's) only as
+    /// `SameSite=None; Secure`, and in browsers that block third-party cookies only when it is also
+    /// `Partitioned`.
     #[tokio::test]
     async fn the_session_cookie_follows_the_embedding_settings() {
         let cross_site = |c: String| {
@@ -372,21 +413,23 @@ mod tests {
         let app = provider("https://id.example.com", cross_site)
             .await
             .unwrap();
-        let headers = headers_of(app, "/Account/Login").await;
-        let cookie = headers[header::SET_COOKIE].to_str().unwrap();
-        assert!(cookie.starts_with("ciba_session="), "{cookie}");
-        for attribute in ["SameSite=None", "Secure", "HttpOnly", "Partitioned"] {
-            assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+        let (form, session) = sign_in_cookies(app).await;
+        assert!(session.starts_with("ciba_session="), "{session}");
+        for cookie in [&form, &session] {
+            for attribute in ["SameSite=None", "Secure", "HttpOnly", "Partitioned"] {
+                assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+            }
         }
 
         let app = provider("http://127.0.0.1:8080", |c| c).await.unwrap();
-        let headers = headers_of(app, "/Account/Login").await;
-        let cookie = headers[header::SET_COOKIE].to_str().unwrap();
-        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-        assert!(
-            !cookie.contains("Secure") && !cookie.contains("Partitioned"),
-            "{cookie}"
-        );
+        let (form, session) = sign_in_cookies(app).await;
+        for cookie in [&form, &session] {
+            assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+            assert!(
+                !cookie.contains("Secure") && !cookie.contains("Partitioned"),
+                "{cookie}"
+            );
+        }
 
         let error = provider("http://127.0.0.1:8080", cross_site)
             .await

@@ -478,7 +478,13 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
         .unwrap();
     let url = idp.base.parse().unwrap();
     let page = idp.page(&browser, "/Account/Login").await;
-    let before = jar.cookies(&url).expect("a session before sign-in");
+    assert!(
+        jar.cookies(&url).is_none(),
+        "showing the sign-in form starts no session"
+    );
+    // A session id planted before sign-in (fixation) is not the one that gets signed in.
+    jar.add_cookie_str("ciba_session=planted-by-someone-else", &url);
+    let before = jar.cookies(&url).unwrap();
     let signed_in = browser
         .post(idp.url("/Account/Login"))
         .form(&[

@@ -45,7 +45,7 @@ async fn decisions_and_pending_requests_survive_kill_9() {
     let (_, waiting) = idp.poll(&pending).await;
     assert_eq!(waiting["error"], "authorization_pending", "{waiting}");
 
-    let alice = idp.browser("alice").await;
+    // The same sign-in as before the crash: sessions live in the database too.
     let after = idp.get_json(&alice, "/api/ciba/requests").await;
     let still_pending = before
         .as_array()

@@ -7,5 +7,6 @@ mod limits;
 mod logs;
 mod probe;
 mod protocol;
+mod sessions;
 mod startup;
 mod support;

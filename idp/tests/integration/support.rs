@@ -295,6 +295,10 @@ impl Process {
         Self { child }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: the process gets no chance to flush, close or checkpoint anything.
     pub fn kill_hard(mut self) {
         self.child.kill().unwrap();
