@@ -1,0 +1,67 @@
+// CibaContract.cs — ciba-approval for Duende.IdentityServer 8.0.0.
+// The JSON of contract/openapi.json as C# records. Written with JsonSerializerDefaults.Web, so the
+// property names are the camelCase of these names (make test compares them with the OpenAPI schemas).
+// Note "Idp", not Duende's "IdP": camel-casing "IdP" would give "idP".
+
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CibaApproval;
+
+// schema: SessionInfo
+public sealed record SessionInfo(string Subject, string Name);
+
+// schema: EmbeddingSettings
+public sealed record EmbeddingSettings(string[] AllowedOrigins);
+
+// schema: ClientInfo
+public sealed record ClientInfo(string ClientId, string ClientName, string? ClientUri, string? LogoUri);
+
+// schema: ScopeInfo
+public sealed record ScopeInfo(
+    string Value,
+    string DisplayName,
+    string? Description,
+    bool Required,
+    bool Emphasize,
+    string[] Resources);
+
+// schema: Request
+public sealed record PendingRequest(
+    string InternalId,
+    ClientInfo Client,
+    string? BindingMessage,
+    string[] AcrValues,
+    string? Tenant,
+    string? Idp,
+    string[] ResourceIndicators,
+    ScopeInfo[] IdentityScopes,
+    ScopeInfo[] ApiScopes,
+    string CreatedAt,
+    string ExpiresAt,
+    bool VerifyBindingMessage);
+
+// schema: CompleteRequest
+public sealed record CompleteRequest(
+    string? InternalId,
+    List<string?>? ScopesValuesConsented,
+    string? Description);
+
+// schema: Problem
+public sealed record Problem(
+    string Type,
+    string Title,
+    int Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Outcome);
+
+public static class CibaJson
+{
+    /// <summary>camelCase names, case-insensitive reading: the contract's encoding.</summary>
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    public const string ProblemContentType = "application/problem+json";
+    public const string Approved = "approved";
+    public const string Denied = "denied";
+    public const int DescriptionMaxChars = 100;
+}
