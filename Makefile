@@ -18,23 +18,24 @@ LISTEN ?= 127.0.0.1:8080
 PORTAL_LISTEN ?= 127.0.0.1:8081
 SPA_SOURCES := $(shell find src style locales contract/src -type f) build.rs .cargo/config.toml index.html Trunk.toml Cargo.toml Cargo.lock
 
-.PHONY: run test bench tools lint unit-tests api-tests fuzz e2e component-tests openapi clean
+.PHONY: run test bench tools lint unit-tests api-tests fuzz e2e conformance component-tests openapi clean
 
 ## run: build everything and serve the approval page with demo data on http://$(LISTEN)
 run: tools dist/index.html
 	cargo build -p ciba-idp
+	cargo build -p ciba-conformance
 	@echo "==> Open http://$(LISTEN)/ciba/ and sign in as alice / alice (or bob / bob). Ctrl-C stops."
 	@echo "==> Embedded: the demo vendor portal http://$(PORTAL_LISTEN)/ (iframe) and http://$(LISTEN)/demo/mount (mount entry point)."
 	$(IDP) --config idp/ciba-idp.toml --db target/ciba-idp.db --listen $(LISTEN) --dist dist --demo \
 	  --demo-portal $(PORTAL_LISTEN)
 
 ## test: every check CI runs
-test: tools lint unit-tests api-tests fuzz e2e component-tests
+test: tools lint unit-tests api-tests fuzz e2e conformance component-tests
 	@echo "==> All checks passed."
 
 lint:
 	cargo fmt --all --check
-	cargo clippy -p ciba-contract -p ciba-idp -p ciba-e2e --all-targets -- -D warnings
+	cargo clippy -p ciba-contract -p ciba-idp -p ciba-e2e -p ciba-conformance --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p ciba-approval -p ciba-contract --all-targets -- -D warnings
 
 unit-tests:
@@ -68,6 +69,12 @@ fuzz: .tools/cargo-fuzz
 e2e: dist/index.html
 	cargo build -p ciba-idp
 	cargo test -p ciba-e2e -- --test-threads=2
+
+# The host conformance kit (target/debug/ciba-conformance) against ciba-idp: every promise kept, Duende's
+# forgetting caught, and each promise broken on purpose by a fault-injecting proxy.
+conformance: dist/index.html
+	cargo build -p ciba-idp
+	cargo test -p ciba-conformance
 
 component-tests:
 	cargo test --target wasm32-unknown-unknown -p ciba-approval
