@@ -32,6 +32,8 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     #[serde(default)]
     pub duende: DuendeBehaviour,
+    #[serde(default)]
+    pub server: ServerConfig,
     pub users: Vec<User>,
     pub clients: Vec<Client>,
     pub identity_scopes: Vec<Scope>,
@@ -84,6 +86,33 @@ pub struct DuendeBehaviour {
     /// as Duende's `BackchannelAuthenticationRequestIdValidator` does with `RemoveByInternalIdAsync`.
     /// The approval API then answers 404 for it, never 409.
     pub remove_decided_on_poll: bool,
+}
+
+/// How the provider treats connections, so slow or idle clients cannot tie it up (`ciba_idp::serve`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// A request's head (request line and headers) must arrive within this many seconds of the
+    /// connection being accepted, or of the previous response on a kept-alive connection; otherwise
+    /// the connection is closed. So this is also how long an idle kept-alive connection stays open.
+    pub header_read_timeout_secs: u32,
+    /// A request's whole body must arrive within this many seconds of its head; otherwise it is
+    /// answered 408 and the connection closed.
+    pub body_read_timeout_secs: u32,
+    /// Connections served at once. Beyond it no new connection is accepted until one closes: the
+    /// operating system holds new ones in the listen backlog and they are served in turn, not refused.
+    /// Keep it below the process's open-file limit (`ulimit -n`), which the database needs too.
+    pub max_connections: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            max_connections: 512,
+        }
+    }
 }
 
 /// Requests per minute, each with a burst of the same size.
@@ -297,6 +326,18 @@ impl Config {
         if self.poll_interval_secs == 0 {
             bail!("poll_interval_secs must be at least 1");
         }
+        for (name, value) in [
+            (
+                "header_read_timeout_secs",
+                self.server.header_read_timeout_secs,
+            ),
+            ("body_read_timeout_secs", self.server.body_read_timeout_secs),
+            ("max_connections", self.server.max_connections),
+        ] {
+            if value == 0 {
+                bail!("server.{name} must be at least 1");
+            }
+        }
         for origin in &self.embedding.allowed_origins {
             if !is_origin(origin) {
                 bail!(
@@ -429,6 +470,49 @@ mod tests {
         assert!(error.contains("cookie_partitioned"), "{error}");
         let good = bad.replace("cookie_same_site = \"lax\"", "cookie_same_site = \"none\"");
         assert!(Config::parse(&good).unwrap().embedding.cookie_partitioned);
+    }
+
+    #[test]
+    fn server_limits_default_as_documented_and_refuse_zero() {
+        let demo = include_str!("../ciba-idp.toml");
+        let defaults = Config::parse(demo).unwrap().server;
+        assert_eq!(defaults, ServerConfig::default());
+        assert_eq!(
+            (
+                defaults.header_read_timeout_secs,
+                defaults.body_read_timeout_secs,
+                defaults.max_connections
+            ),
+            (10, 10, 512)
+        );
+        let set = Config::parse(&format!(
+            "{demo}\n[server]\nheader_read_timeout_secs = 2\nmax_connections = 7\n"
+        ))
+        .unwrap()
+        .server;
+        assert_eq!(
+            (
+                set.header_read_timeout_secs,
+                set.body_read_timeout_secs,
+                set.max_connections
+            ),
+            (2, 10, 7),
+            "an unset key keeps its default"
+        );
+        for key in [
+            "header_read_timeout_secs",
+            "body_read_timeout_secs",
+            "max_connections",
+        ] {
+            let error = Config::parse(&format!("{demo}\n[server]\n{key} = 0\n"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(error, format!("server.{key} must be at least 1"));
+        }
+        let error = Config::parse(&format!("{demo}\n[server]\nread_timeout_secs = 5\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown field"), "{error}");
     }
 
     #[test]

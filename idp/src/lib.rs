@@ -7,6 +7,7 @@
 pub mod account;
 pub mod approval;
 pub mod backchannel;
+pub mod code_check;
 pub mod config;
 pub mod csp;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod limits;
 pub mod oauth;
 pub mod origin;
 pub mod problem;
+pub mod serve;
 pub mod session;
 pub mod session_store;
 pub mod token;

@@ -95,6 +95,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
             dist.display()
         );
     }
+    let server = config.server.clone();
     let app = ciba_idp::build(ciba_idp::Options {
         config,
         db: cli.db,
@@ -110,18 +111,17 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {address} for the demo portal"))?;
         tracing::info!("demo portal on http://{address}/ (frames {issuer}/ciba/)");
         let app = ciba_idp::demo_portal::portal(&issuer);
-        tokio::spawn(async move { axum::serve(portal, app).await });
+        let server = server.clone();
+        tokio::spawn(async move {
+            ciba_idp::serve::serve(portal, app, &server, std::future::pending()).await
+        });
     }
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
     tracing::info!("ciba-idp listening on {issuer} (approval page: {issuer}/ciba/)");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    // Header and body read timeouts and a connection limit ([server]); see src/serve.rs.
+    ciba_idp::serve::serve(listener, app, &server, shutdown()).await;
     Ok(())
 }
 

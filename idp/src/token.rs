@@ -73,8 +73,7 @@ async fn ciba_grant(
         None => return Err(pending(state, &request, now).await?),
     };
     // Duende forgets a decided request once the client has its answer; the approval API then says 404.
-    let answered =
-        matches!(&answer, Ok(_)) || matches!(&answer, Err(e) if e.error == "access_denied");
+    let answered = answer.is_ok() || matches!(&answer, Err(e) if e.error == "access_denied");
     if answered && state.config.duende.remove_decided_on_poll {
         state.db.remove(&request.internal_id).await?;
     }

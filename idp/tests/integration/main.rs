@@ -2,6 +2,8 @@
 //! them, and the approval API as the SPA does.
 
 mod approval_api;
+mod code_check;
+mod connections;
 mod durability;
 mod limits;
 mod logs;
