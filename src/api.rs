@@ -5,7 +5,7 @@ use std::{future::Future, ops::Deref, pin::Pin, rc::Rc};
 
 use ciba_contract::{
     API_BASE, CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, EmbeddingSettings, LoginRequest,
-    Outcome, Problem, SessionInfo,
+    Outcome, Problem, SessionInfo, WRONG_CODE_PROBLEM,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
@@ -76,6 +76,9 @@ pub enum ApiError {
     Conflict(Outcome),
     /// The server refused the decision; the problem's `detail`, if it gave one.
     BadRequest(Option<String>),
+    /// The code check refused the approval (problem `type` [`WRONG_CODE_PROBLEM`]): the person
+    /// picked a look-alike, now or before. Only Deny is left.
+    WrongCode,
     /// No answer at all (offline, DNS, CORS, aborted).
     Network,
     /// Any other status, or a body that could not be read.
@@ -99,6 +102,7 @@ impl ApiError {
             // The server's own words, or ours when it gave none.
             Self::BadRequest(Some(detail)) => detail.clone(),
             Self::BadRequest(None) => td_string!(i18n.get_locale(), error_refused).to_string(),
+            Self::WrongCode => td_string!(i18n.get_locale(), wrong_code).to_string(),
             Self::Network => td_string!(i18n.get_locale(), error_network).to_string(),
             Self::Server(status) => {
                 td_string!(i18n.get_locale(), error_server, status = *status).to_string()
@@ -318,7 +322,10 @@ async fn error_from(response: Response, settings: &Settings) -> ApiError {
             sign_in_again(&settings.login_url);
             ApiError::Unauthorized
         }
-        400 => ApiError::BadRequest(problem.and_then(|problem| problem.detail)),
+        400 => match problem {
+            Some(problem) if problem.problem_type == WRONG_CODE_PROBLEM => ApiError::WrongCode,
+            problem => ApiError::BadRequest(problem.and_then(|problem| problem.detail)),
+        },
         403 => ApiError::Forbidden,
         404 => ApiError::NotFound,
         409 => match problem.and_then(|problem| problem.outcome) {
@@ -344,8 +351,15 @@ fn returning_here(url: &str) -> String {
 
 /// Leaves for the host's sign-out page, a plain navigation: Duende's template page asks first and
 /// validates its own anti-forgery token, which no script of ours could send.
+/// Embedded, it opens in a window of its own: Duende's account pages refuse to be framed
+/// (`X-Frame-Options: DENY`); the frame then learns at its next call that the session is gone.
 pub fn sign_out(logout_url: &str) {
-    let _ = window().location().assign(&returning_here(logout_url));
+    let url = returning_here(logout_url);
+    if crate::embed::is_embedded() {
+        let _ = window().open_with_url_and_target(&url, "_blank");
+    } else {
+        let _ = window().location().assign(&url);
+    }
 }
 
 /// Sends the browser to the login page, asking it to come back here afterwards.

@@ -194,6 +194,7 @@ impl FromJson for LoginRequest {
             created_at: get(value, "createdAt")?,
             expires_at: get(value, "expiresAt")?,
             verify_binding_message: get_or_default(value, "verifyBindingMessage")?,
+            binding_message_choices: get_optional(value, "bindingMessageChoices")?,
         })
     }
 }
@@ -219,6 +220,11 @@ impl ToJson for CompleteRequest {
                 Some(self.scopes_values_consented.to_json()),
             ),
             ("description", Some(self.description.to_json())),
+            // Left out unless picked, as serde leaves it out.
+            (
+                "bindingMessage",
+                self.binding_message.as_ref().map(ToJson::to_json),
+            ),
         ])
     }
 }

@@ -151,6 +151,7 @@ fn login_request(id: &str, client_name: &str, binding_message: &str) -> LoginReq
         created_at: "2026-01-01T00:00:00Z".into(),
         expires_at: "2999-01-01T00:00:00Z".into(),
         verify_binding_message: false,
+        binding_message_choices: None,
     }
 }
 
@@ -880,10 +881,15 @@ async fn choices_survive_signing_in_again() {
     assert!(ciba_approval::draft::take("again").is_none());
 }
 
+/// The code check as a host sends it: three choices in its order, never the message itself.
+const TILL_CODES: [&str; 3] = ["Kasse 3: 8203", "Kasse 3: 4711", "Kasse 3: 4967"];
+
 fn verifying_request(id: &str) -> LoginRequest {
     LoginRequest {
         verify_binding_message: true,
-        ..login_request(id, "Fabrikam Till 3", "ABC-123")
+        binding_message: None,
+        binding_message_choices: Some(TILL_CODES.iter().map(|c| c.to_string()).collect()),
+        ..login_request(id, "Fabrikam Till 3", "unused")
     }
 }
 
@@ -905,53 +911,50 @@ fn code_choices_on_page(root: &Element) -> Vec<(HtmlInputElement, String)> {
 }
 
 #[wasm_bindgen_test]
-async fn picking_the_right_code_unlocks_approve() {
+async fn the_code_check_offers_the_hosts_choices_and_sends_the_pick() {
     let api = FakeApi::with(vec![verifying_request("v1")]);
     let (root, _mounted) = mount_consent(&api, "v1");
     find(&root, "[data-state='code-check']").await;
     let approve: HtmlInputElement = find(&root, "#approve").await.unchecked_into();
-    assert!(approve.disabled(), "Approve waits for the code");
-    assert!(
-        !root
-            .query_selector("#deny")
-            .unwrap()
-            .unwrap()
-            .unchecked_into::<HtmlInputElement>()
-            .disabled()
-    );
+    assert!(approve.disabled(), "Approve waits for a pick");
+    let deny: HtmlInputElement = find(&root, "#deny").await.unchecked_into();
+    assert!(!deny.disabled(), "Deny never waits");
 
+    // The host's three, in its order, each a labelled radio; no answer anywhere on the page.
     let choices = code_choices_on_page(&root);
-    assert_eq!(choices.len(), 3);
-    let texts: Vec<&String> = choices.iter().map(|(_, text)| text).collect();
-    assert_eq!(
-        texts
-            .iter()
-            .filter(|text| text.as_str() == "ABC-123")
-            .count(),
-        1
-    );
-    for text in &texts {
-        assert_eq!(text.len(), 7, "look-alikes have the same shape: {text}");
-        assert_eq!(&text[3..4], "-", "{text}");
-    }
-    let (right, _) = choices.iter().find(|(_, text)| text == "ABC-123").unwrap();
-    right.click();
-    find(&root, "p.binding-message").await;
+    let texts: Vec<&str> = choices.iter().map(|(_, text)| text.as_str()).collect();
+    assert_eq!(texts, TILL_CODES);
+    assert!(root.query_selector("p.binding-message").unwrap().is_none());
+    let legend = find(&root, "[data-state='code-check'] legend").await;
+    assert_eq!(text(&legend), td_string!(Locale::en, code_question));
+
+    // Any pick enables Approve (only the host knows which is right); a change of mind is allowed.
+    choices[0].0.click();
+    sleep(50).await;
     assert!(!approve.disabled());
+    choices[1].0.click();
+    sleep(50).await;
+    assert!(!choices[0].0.checked() && choices[1].0.checked());
     click(&root, "#approve");
     find(&root, "[data-outcome='approved']").await;
-    assert_eq!(api.sent().len(), 1);
+    let sent = api.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].binding_message.as_deref(), Some("Kasse 3: 4711"));
+    assert!(sent[0].scopes_values_consented.is_some());
 }
 
 #[wasm_bindgen_test]
 async fn a_wrong_code_leaves_only_deny() {
-    let api = FakeApi::with(vec![verifying_request("v2")]);
+    let api =
+        FakeApi::with(vec![verifying_request("v2")]).answering(vec![Err(ApiError::WrongCode)]);
     let (root, _mounted) = mount_consent(&api, "v2");
     find(&root, "[data-state='code-check']").await;
     let choices = code_choices_on_page(&root);
-    let (wrong, _) = choices.iter().find(|(_, text)| text != "ABC-123").unwrap();
-    wrong.click();
-    let alert = find(&root, "[data-state='code-check'] [role='alert']").await;
+    choices[2].0.click();
+    sleep(50).await;
+    click(&root, "#approve");
+    let alert = find(&root, "[data-state='wrong-code']").await;
+    assert_eq!(alert.get_attribute("role").as_deref(), Some("alert"));
     assert_eq!(text(&alert), td_string!(Locale::en, wrong_code));
     let approve: HtmlInputElement = find(&root, "#approve").await.unchecked_into();
     assert!(approve.disabled());
@@ -961,9 +964,37 @@ async fn a_wrong_code_leaves_only_deny() {
             .all(|(radio, _)| radio.disabled()),
         "no second guess"
     );
+    assert!(
+        root.query_selector(".decision [role='alert']")
+            .unwrap()
+            .is_none(),
+        "told once, by the code check"
+    );
+    let deny: HtmlInputElement = find(&root, "#deny").await.unchecked_into();
+    assert!(!deny.disabled());
     click(&root, "#deny");
     find(&root, "[data-outcome='denied']").await;
-    assert_eq!(api.sent(), vec![CompleteRequest::deny("v2")]);
+    let sent = api.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].binding_message.as_deref(), Some("Kasse 3: 4967"));
+    assert_eq!(sent[1], CompleteRequest::deny("v2"));
+}
+
+#[wasm_bindgen_test]
+async fn the_list_does_not_need_the_code_of_a_checked_request() {
+    let api = FakeApi::with(vec![
+        verifying_request("v3"),
+        login_request("r1", "TV", "ABC-123"),
+    ]);
+    let (root, _mounted) = mount_list(&api);
+    let hint = find(&root, "[data-request-id='v3'] [data-state='pick-code']").await;
+    assert_eq!(text(&hint), td_string!(Locale::en, pick_code_next));
+    let row = find(&root, "[data-request-id='v3']").await;
+    for code in TILL_CODES {
+        assert!(!text(&row).contains(code), "{}", text(&row));
+    }
+    let other = find(&root, "[data-request-id='r1'] .binding-message").await;
+    assert_eq!(text(&other), "ABC-123");
 }
 
 /// The wire format portals are written against (docs/embedding.md): a change here breaks them.
@@ -994,6 +1025,22 @@ fn embed_messages_keep_the_documented_shape() {
         }),
         serde_json::json!({"protocol": "ciba-approval", "version": 1, "type": "sessionRequired",
             "reason": "cookieBlocked"})
+    );
+    assert_eq!(
+        json(ToParent::ThemeRefused(embed::ThemeRefusal::Contrast {
+            text: "text",
+            background: "code-bg",
+            ratio: 1.07
+        })),
+        serde_json::json!({"protocol": "ciba-approval", "version": 1, "type": "themeRefused",
+            "reason": "contrast", "properties": ["text", "code-bg"], "ratio": 1.07})
+    );
+    assert_eq!(
+        json(ToParent::ThemeRefused(embed::ThemeRefusal::Value(
+            "code-bg".into()
+        ))),
+        serde_json::json!({"protocol": "ciba-approval", "version": 1, "type": "themeRefused",
+            "reason": "value", "properties": ["code-bg"]})
     );
 }
 
@@ -1050,6 +1097,235 @@ fn embed_theme_values_are_plain() {
     }
 }
 
+/// The page's own colours (`style/main.css`), light and dark, by name without `--ciba-`; embedded,
+/// `bg` is `transparent` (the portal's page shows through).
+fn embed_page_colours(dark: bool, embedded: bool) -> std::collections::BTreeMap<String, String> {
+    let css = include_str!("../style/main.css");
+    let (light, rest) = css
+        .split_once("@media (prefers-color-scheme: dark)")
+        .unwrap();
+    let dark_block = rest.split_once("\n}\n").unwrap().0;
+    let declarations = |block: &str| {
+        block
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("--ciba-")?.strip_suffix(';'))
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let mut colours: std::collections::BTreeMap<_, _> = declarations(light).into_iter().collect();
+    if dark {
+        colours.extend(declarations(dark_block));
+    }
+    if embedded {
+        colours.insert("bg".into(), "transparent".into());
+    }
+    colours
+}
+
+fn embed_theme(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
+}
+
+/// WCAG 2.x contrast, and only colour forms the page can evaluate.
+#[wasm_bindgen_test]
+fn embed_contrast_is_measured_as_wcag_says() {
+    let white = embed::parse_colour("#fff").unwrap();
+    let black = embed::parse_colour("rgb(0, 0, 0)").unwrap();
+    assert_eq!(white, [1.0, 1.0, 1.0]);
+    assert_eq!(embed::parse_colour("#FFFFFF"), Some(white));
+    assert!((embed::contrast_ratio(black, white) - 21.0).abs() < 1e-9);
+    assert!((embed::contrast_ratio(white, white) - 1.0).abs() < 1e-9);
+    // #767676 is the lightest grey that passes on white; #777777 is not.
+    let grey = |value| embed::contrast_ratio(embed::parse_colour(value).unwrap(), white);
+    assert!((grey("#767676") - 4.54).abs() < 0.01, "{}", grey("#767676"));
+    assert!(grey("#777777") < 4.5);
+    assert_eq!(
+        embed::contrast_ratio(embed::parse_colour("#1b1f24").unwrap(), white),
+        embed::contrast_ratio(white, embed::parse_colour("rgb(27,31,36)").unwrap()),
+        "symmetric, and the two notations agree"
+    );
+    for unknown in [
+        "black",
+        "#ffff",
+        "#12345",
+        "#ggg",
+        "rgb(1, 2)",
+        "rgb(256, 0, 0)",
+        "rgb(+1, 2, 3)",
+        "rgb(1 2 3)",
+        "rgba(0, 0, 0, 0.5)",
+        "hsl(0 0% 10%)",
+        "transparent",
+        "",
+    ] {
+        assert_eq!(embed::parse_colour(unknown), None, "{unknown}");
+    }
+}
+
+/// Issue 13: a theme that would hide the binding message, the code choices, the time left or
+/// Approve/Deny is refused whole, at top level's colours and embedded, light and dark.
+#[wasm_bindgen_test]
+fn embed_a_theme_that_hides_what_the_person_must_read_is_refused() {
+    use embed::ThemeRefusal::{Contrast, Value};
+    for dark in [false, true] {
+        for embedded in [false, true] {
+            let page = embed_page_colours(dark, embedded);
+            let check = |pairs: &[(&str, &str)]| {
+                embed::check_theme(&embed_theme(pairs), |name| page[name].clone())
+            };
+            let refused_pair = |pairs: &[(&str, &str)]| match check(pairs) {
+                Err(Contrast {
+                    text,
+                    background,
+                    ratio,
+                }) => {
+                    assert!(ratio < 4.5, "{pairs:?}: {ratio}");
+                    (text, background)
+                }
+                other => panic!("{pairs:?} (dark {dark}, embedded {embedded}): {other:?}"),
+            };
+            let case = format!("dark {dark}, embedded {embedded}");
+            // The issue's link, on the light page: code choices black on black, the time left gone.
+            if !dark {
+                let (hidden, _) = refused_pair(&[("code-bg", "#1b1f24"), ("muted", "#f6f7f9")]);
+                assert!(["text", "muted"].contains(&hidden), "{case}");
+            }
+            // Each part on its own.
+            let code_bg = if dark { "#e8eaed" } else { "#1b1f24" };
+            assert_eq!(
+                refused_pair(&[("code-bg", code_bg)]),
+                ("text", "code-bg"),
+                "{case}"
+            );
+            let surface = page["surface"].clone();
+            assert_eq!(
+                refused_pair(&[("accent", &surface)]),
+                ("accent", "surface"),
+                "{case}"
+            );
+            assert_eq!(refused_pair(&[("muted", &surface)]).0, "muted", "{case}");
+            assert_eq!(refused_pair(&[("text", &surface)]).0, "text", "{case}");
+            // A readable colour does not carry an unreadable one in with it.
+            let accent = if dark { "#d7aefb" } else { "#6b2d8f" };
+            let (text, _) = refused_pair(&[("accent", accent), ("code-bg", code_bg)]);
+            assert_eq!(text, "text", "{case}");
+            // What cannot be checked is not applied either.
+            assert_eq!(
+                check(&[("accent", "#6b2d8f"), ("code-bg", "black")]),
+                Err(Value("code-bg".into())),
+                "{case}"
+            );
+            assert_eq!(
+                check(&[("radius", "1px; color: red")]),
+                Err(Value("radius".into()))
+            );
+        }
+    }
+}
+
+/// The page's own colours pass, and so do readable portal themes (the demo portal's, a dark one,
+/// one on a transparent background).
+#[wasm_bindgen_test]
+fn embed_a_readable_theme_is_accepted() {
+    for dark in [false, true] {
+        for embedded in [false, true] {
+            let page = embed_page_colours(dark, embedded);
+            let check = |pairs: &[(&str, &str)]| {
+                embed::check_theme(&embed_theme(pairs), |name| page[name].clone())
+            };
+            let case = format!("dark {dark}, embedded {embedded}");
+            assert_eq!(check(&[]), Ok(()), "{case}: the page's own colours");
+            let dark_portal = [
+                ("bg", "#101418"),
+                ("surface", "rgb(24, 28, 34)"),
+                ("text", "#f0f2f5"),
+                ("muted", "#b8bec8"),
+                ("accent", "#9ecbff"),
+                ("success", "#8fd19e"),
+                ("danger", "#ffb4ab"),
+                ("danger-bg", "#3d1a17"),
+                ("highlight-bg", "#3a3116"),
+                ("code-bg", "#1f2a3d"),
+                ("font", "\"Segoe UI\", sans-serif"),
+                ("radius", "0.25rem"),
+            ];
+            assert_eq!(check(&dark_portal), Ok(()), "{case}");
+            let light_portal = [
+                ("bg", "transparent"),
+                ("surface", "#fff"),
+                ("text", "#1d1a22"),
+                ("muted", "#595260"),
+                ("accent", "#6b2d8f"),
+                ("success", "#146c2e"),
+                ("danger", "#a8201a"),
+                ("danger-bg", "#fdecea"),
+                ("highlight-bg", "#fff4d6"),
+                ("code-bg", "#f1eef6"),
+            ];
+            assert_eq!(check(&light_portal), Ok(()), "{case}");
+            // Names the page does not know are ignored, as before.
+            assert_eq!(check(&[("shadow", "whatever")]), Ok(()), "{case}");
+        }
+    }
+    let light = embed_page_colours(false, false);
+    let demo_portal = embed_theme(&[
+        ("accent", "#6b2d8f"),
+        ("accent-text", "#ffffff"),
+        ("focus", "#6b2d8f"),
+        ("radius", "0.25rem"),
+    ]);
+    assert_eq!(
+        embed::check_theme(&demo_portal, |name| light[name].clone()),
+        Ok(())
+    );
+}
+
+/// Issue 13: at top level, `?embed=1` and `theme-*` parameters do nothing: a link can neither strip
+/// the page's chrome nor restyle it.
+#[wasm_bindgen_test]
+fn embed_the_address_neither_embeds_nor_themes_a_top_level_page() {
+    let window = web_sys::window().unwrap();
+    assert!(
+        js_sys::Object::is(&window.parent().unwrap().unwrap(), &window),
+        "the tests run at top level"
+    );
+    let history = window.history().unwrap();
+    let original = window.location().href().unwrap();
+    history
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some("?embed=1&theme-code-bg=%231b1f24&theme-muted=%23f6f7f9"),
+        )
+        .unwrap();
+    embed::start();
+    let root: HtmlElement = document().document_element().unwrap().unchecked_into();
+    let embedded = embed::is_embedded();
+    let class = root.class_name();
+    let code_bg = root.style().get_property_value("--ciba-code-bg").unwrap();
+    let muted = root.style().get_property_value("--ciba-muted").unwrap();
+    let suffix = embed::link_suffix();
+    // Put the page back for the other tests before asserting.
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&original))
+        .unwrap();
+    let _ = root.class_list().remove_1("embedded");
+    let _ = root.style().remove_property("--ciba-code-bg");
+    let _ = root.style().remove_property("--ciba-muted");
+    assert!(!embedded, "a top-level page took ?embed=1");
+    assert!(!class.contains("embedded"), "{class}");
+    assert_eq!(
+        (code_bg.as_str(), muted.as_str()),
+        ("", ""),
+        "themed by the address"
+    );
+    assert_eq!(suffix, "");
+}
+
 /// Deep links, Duende's `?id=` notification link and embedded links all reach the right page;
 /// addresses outside the app are left to the browser.
 #[wasm_bindgen_test]
@@ -1085,6 +1361,7 @@ fn the_browser_json_mapping_matches_the_contract() {
     full.idp = Some("local".into());
     full.resource_indicators = vec!["https://api.example".into()];
     full.verify_binding_message = true;
+    full.binding_message_choices = Some(vec!["ABC-123".into(), "ABC-456".into(), "ABC-789".into()]);
     full.client.logo_uri = Some("https://cdn.example/logo.png".into());
     full.api_scopes[0].resources = vec!["api1".into()];
     let mut sparse = login_request("r2", "Till", "X");
@@ -1153,6 +1430,7 @@ fn the_browser_json_mapping_matches_the_contract() {
             vec!["openid".into(), "email".into()],
             Some("Kitchen TV".into()),
         ),
+        CompleteRequest::approve("r1", vec!["openid".into()], None).with_code("ABC-123"),
         CompleteRequest::deny("r1"),
     ] {
         let text = json::stringify(&decision);

@@ -88,7 +88,20 @@ pub const PROMISES: &[(&str, &str)] = &[
         "csp",
         "the page's CSP allows wasm and its inline loader by hash, never 'unsafe-inline'",
     ),
+    (
+        "code-check",
+        "for a client with the code check on, the list and GET show verifyBindingMessage, three distinct \
+bindingMessageChoices with the real one and no bindingMessage; an approval without the pick, with a wrong \
+pick, and after a wrong pick even with the right one gets 400 problem+json and decides nothing; a denial \
+still gets access_denied",
+    ),
 ];
+
+/// Promises checked only when the kit is given what they need; skipped otherwise.
+const NEEDS: &[(&str, &str)] = &[(
+    "code-check",
+    "give --verify-client-id and --verify-client-secret: a client of the host with the code check on",
+)];
 
 /// How the kit gets the user's session.
 #[derive(Debug, Clone)]
@@ -112,6 +125,8 @@ pub struct Settings {
     pub api_base: Url,
     pub page_url: Url,
     pub login_url: Url,
+    /// A client with the code check on (`verifyBindingMessage`), id and secret, for `code-check`.
+    pub verify_client: Option<(String, String)>,
 }
 
 /// How long the kit waits for the token endpoint to stop saying `authorization_pending` after a decision.
@@ -122,6 +137,9 @@ const FOREIGN_ORIGIN: &str = "https://evil.example";
 /// Checks every promise and says which the host kept.
 pub async fn run(settings: &Settings) -> Report {
     let mut verdicts = Verdicts::default();
+    if settings.verify_client.is_none() {
+        verdicts.skip("code-check");
+    }
     match BrowserSession::new(settings.api_base.clone()) {
         Ok(user) => {
             if let Err(Stop(why)) = walk(settings, &user, &mut verdicts).await {
@@ -146,10 +164,15 @@ impl From<crate::Error> for Stop {
 #[derive(Default)]
 struct Verdicts {
     results: BTreeMap<&'static str, Result<(), String>>,
+    skipped: BTreeSet<&'static str>,
     stopped: Option<String>,
 }
 
 impl Verdicts {
+    fn skip(&mut self, id: &'static str) {
+        self.skipped.insert(id);
+    }
+
     fn record(&mut self, id: &'static str, result: Result<(), String>) {
         debug_assert!(PROMISES.iter().any(|(p, _)| *p == id), "{id}");
         self.results.insert(id, result);
@@ -159,6 +182,19 @@ impl Verdicts {
         PROMISES
             .iter()
             .map(|&(id, promise)| {
+                if self.skipped.contains(id) {
+                    let why = NEEDS
+                        .iter()
+                        .find(|(need, _)| *need == id)
+                        .map(|(_, why)| *why);
+                    return Finding {
+                        id,
+                        promise,
+                        passed: false,
+                        skipped: true,
+                        detail: why.map(str::to_owned),
+                    };
+                }
                 let result = self.results.get(id).cloned().unwrap_or_else(|| {
                     Err(format!(
                         "not checked: {}",
@@ -169,6 +205,7 @@ impl Verdicts {
                     id,
                     promise,
                     passed: result.is_ok(),
+                    skipped: false,
                     detail: result.err(),
                 }
             })
@@ -206,7 +243,7 @@ async fn walk(s: &Settings, user: &BrowserSession, v: &mut Verdicts) -> Result<(
         }
     };
     v.record("discovery", discovery(&provider, &s.issuer));
-    let client = Client::new(http, &provider, &s.client_id, &s.client_secret)?;
+    let client = Client::new(http.clone(), &provider, &s.client_id, &s.client_secret)?;
 
     // The session.
     match &s.auth {
@@ -496,7 +533,138 @@ async fn walk(s: &Settings, user: &BrowserSession, v: &mut Verdicts) -> Result<(
     if user.get(id).await?.status == reqwest::StatusCode::OK {
         user.complete(&CompleteRequest::deny(id)).await?;
     }
+
+    if let Some((client_id, secret)) = &s.verify_client {
+        let verifying = Client::new(http, &provider, client_id, secret)?;
+        let result = code_check(s, user, &verifying, client_id, &known, &tag).await?;
+        v.record("code-check", result);
+    }
     Ok(())
+}
+
+/// The code check, enforced by the host: a request through a client with the check on shows three
+/// choices and not the answer, and only the right pick approves — after a wrong one, nothing does.
+async fn code_check(
+    s: &Settings,
+    user: &BrowserSession,
+    client: &Client,
+    client_id: &str,
+    known: &HashSet<String>,
+    tag: &str,
+) -> Result<Result<(), String>, Stop> {
+    let message = format!("Conformance {tag} 4711");
+    let started = match client
+        .start_request(&s.login_hint, "openid", Some(&message), None)
+        .await?
+    {
+        BackchannelAnswer::Started(started) => started,
+        BackchannelAnswer::Refused(error) => {
+            return Ok(Err(format!(
+                "the backchannel authentication endpoint refused a request through {client_id}: {error}"
+            )));
+        }
+    };
+    let items: Vec<LoginRequest> = match user.list(None).await?.json() {
+        Ok(items) => items,
+        Err(error) => return Ok(Err(error)),
+    };
+    let Some(listed) = items
+        .into_iter()
+        .find(|r| !known.contains(&r.internal_id) && r.client.client_id == client_id)
+    else {
+        return Ok(Err(format!(
+            "the request started through {client_id} is not in the list"
+        )));
+    };
+    let id = listed.internal_id.clone();
+    let mut problems = Vec::new();
+    let choices = listed.binding_message_choices.clone().unwrap_or_default();
+    problems.extend(
+        choice_problems(&listed, &message)
+            .into_iter()
+            .map(|p| format!("in the list: {p}")),
+    );
+    match user.get(&id).await?.json::<LoginRequest>() {
+        Ok(got) => problems.extend(
+            choice_problems(&got, &message)
+                .into_iter()
+                .map(|p| format!("from GET: {p}")),
+        ),
+        Err(error) => problems.push(error),
+    }
+
+    let json = Dress {
+        content_type: "application/json",
+        csrf: true,
+        origin: Some(user.origin()),
+    };
+    let approval = |pick: Option<&str>| {
+        let mut approval = CompleteRequest::approve(&id, vec!["openid".into()], None);
+        approval.binding_message = pick.map(str::to_owned);
+        serde_json::to_vec(&approval).expect("serializes")
+    };
+    let wrong = choices
+        .iter()
+        .find(|c| **c != message)
+        .cloned()
+        .unwrap_or_else(|| format!("{message}0"));
+    for (what, pick) in [
+        ("without a pick", None),
+        ("with a wrong pick", Some(wrong.as_str())),
+        (
+            "with the right pick after a wrong one",
+            Some(message.as_str()),
+        ),
+    ] {
+        if let Err(error) = refusal(user, &id, 400, approval(pick), &json).await? {
+            problems.push(format!("approving {what}: {error}"));
+        }
+    }
+    let denial = user.complete(&CompleteRequest::deny(&id)).await?;
+    if denial.status == reqwest::StatusCode::NO_CONTENT {
+        let answer = client
+            .wait_for_answer(&started.auth_req_id, started.interval(), PATIENCE)
+            .await?;
+        if !matches!(answer, TokenAnswer::Denied) {
+            problems.push(format!(
+                "after the denial the token endpoint answered {}",
+                token_answer(&answer)
+            ));
+        }
+    } else if !problems.iter().any(|p| p.contains("decided the request")) {
+        problems.push(format!("denying got {}", denial.describe()));
+    }
+    Ok(joined(problems))
+}
+
+/// What is wrong with a request whose code check is on, as the API shows it.
+fn choice_problems(r: &LoginRequest, message: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !r.verify_binding_message {
+        problems.push("verifyBindingMessage is not true".to_owned());
+    }
+    if let Some(shown) = &r.binding_message {
+        problems.push(format!(
+            "bindingMessage is {shown:?}: the page could show or send it without the person"
+        ));
+    }
+    match &r.binding_message_choices {
+        None => problems.push("no bindingMessageChoices".into()),
+        Some(choices) => {
+            let distinct: BTreeSet<&String> = choices.iter().collect();
+            if choices.len() != 3 || distinct.len() != 3 {
+                problems.push(format!(
+                    "bindingMessageChoices {choices:?}: not three distinct choices"
+                ));
+            }
+            if !choices.iter().any(|c| c == message) {
+                problems.push(format!(
+                    "bindingMessageChoices {choices:?} lack the binding message {message:?}"
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// Starts a request, waiting out the host's per-user rate limit (`slow_down`) for up to a minute.
@@ -914,6 +1082,7 @@ mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             expires_at: "2026-01-01T00:05:00.5+00:00".into(),
             verify_binding_message: false,
+            binding_message_choices: None,
         }
     }
 
@@ -942,6 +1111,19 @@ mod tests {
         e.expires_in = 600;
         let problems = fields(&r, &e);
         assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn a_checked_request_shows_three_choices_and_no_answer() {
+        let mut r = request(&[("openid", true)]);
+        r.verify_binding_message = true;
+        r.binding_message = None;
+        r.binding_message_choices = Some(vec!["A 1".into(), "A 2".into(), "A 3".into()]);
+        assert_eq!(choice_problems(&r, "A 2"), Vec::<String>::new());
+        assert_eq!(choice_problems(&r, "A 4").len(), 1);
+        r.binding_message = Some("A 2".into());
+        r.binding_message_choices = Some(vec!["A 2".into(), "A 2".into(), "A 3".into()]);
+        assert_eq!(choice_problems(&r, "A 2").len(), 2);
     }
 
     #[test]

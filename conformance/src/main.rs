@@ -44,6 +44,13 @@ struct Cli {
     /// The sign-in page [default: {issuer}/Account/Login].
     #[arg(long)]
     login_url: Option<String>,
+    /// A client of the host with the code check on (verifyBindingMessage), for the code-check
+    /// promise; skipped without it.
+    #[arg(long, requires = "verify_client_secret")]
+    verify_client_id: Option<String>,
+    /// That client's secret.
+    #[arg(long, requires = "verify_client_id")]
+    verify_client_secret: Option<String>,
 }
 
 fn url(flag: &str, given: Option<String>, default: String) -> Result<Url, String> {
@@ -81,6 +88,7 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         login_hint: cli.login_hint,
         auth,
         scope: cli.scope,
+        verify_client: cli.verify_client_id.zip(cli.verify_client_secret),
     })
 }
 

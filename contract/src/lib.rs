@@ -17,6 +17,14 @@ pub const CSRF_HEADER_VALUE: &str = "1";
 pub const DESCRIPTION_MAX_CHARS: usize = 100;
 /// Media type of every error body.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+/// The problem `type` of a 400 that refuses an approval because the code check was not passed: the
+/// person picked a look-alike, or picked wrong before (the request then takes only Deny).
+pub const WRONG_CODE_PROBLEM: &str = "https://ciba-approval.dev/problems/wrong-code";
+/// The problem `type` of a 400 that refuses an approval sent without the person's pick of the code
+/// (`bindingMessage`) although the check is on. Nothing is locked: the page should ask for the pick.
+pub const CODE_REQUIRED_PROBLEM: &str = "https://ciba-approval.dev/problems/code-required";
+/// How many codes the code check offers: the real one and two look-alikes.
+pub const CODE_CHOICES: usize = 3;
 
 /// `GET /api/ciba/session`: who the browser session belongs to.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -73,7 +81,9 @@ pub struct ScopeInfo {
 pub struct LoginRequest {
     pub internal_id: String,
     pub client: ClientInfo,
-    /// The text shown on the device that started the sign-in; the user compares the two.
+    /// The text shown on the device that started the sign-in; the user compares the two. `null` when
+    /// `verifyBindingMessage` is true: the person must then pick it from `bindingMessageChoices`, and
+    /// a page that had it could show or send it without them looking at the other device.
     pub binding_message: Option<String>,
     #[serde(default)]
     pub acr_values: Vec<String>,
@@ -88,9 +98,16 @@ pub struct LoginRequest {
     /// RFC 3339.
     pub expires_at: String,
     /// Against consent fatigue: before Approve is enabled, the user must pick the binding message
-    /// the other device shows from three choices. Switched on per client by the host.
+    /// the other device shows from three choices, and the approval carries the pick
+    /// (`CompleteRequest.bindingMessage`), which the host checks. Switched on per client by the host;
+    /// false for a request without a binding message.
     #[serde(default)]
     pub verify_binding_message: bool,
+    /// Present exactly when `verifyBindingMessage` is true: the real binding message and two
+    /// look-alikes made by the host (the same words and shape, other digits or characters where the
+    /// code is), in the order to show them. Stable for the life of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_message_choices: Option<Vec<String>>,
 }
 
 impl LoginRequest {
@@ -108,9 +125,24 @@ impl LoginRequest {
             return Err(CompletionError::DescriptionTooLong);
         }
         let granted = match completion.scopes_values_consented.as_deref() {
-            None | Some([]) => return Ok(()), // a denial needs no scopes
+            None | Some([]) => return Ok(()), // a denial needs no scopes and no code
             Some(granted) => granted,
         };
+        if self.verify_binding_message {
+            // The host compares the pick with the real message; here only what the page can know.
+            match &completion.binding_message {
+                None => return Err(CompletionError::CodeRequired),
+                Some(pick)
+                    if self
+                        .binding_message_choices
+                        .as_ref()
+                        .is_some_and(|choices| !choices.contains(pick)) =>
+                {
+                    return Err(CompletionError::WrongCode);
+                }
+                Some(_) => {}
+            }
+        }
         if let Some(unknown) = granted
             .iter()
             .find(|value| !self.scopes().any(|s| &s.value == *value))
@@ -133,6 +165,21 @@ pub enum CompletionError {
     NotRequested(String),
     RequiredMissing(String),
     DescriptionTooLong,
+    /// The code check is on and the approval carries no pick.
+    CodeRequired,
+    /// The pick is not the binding message (or an earlier pick was wrong): only Deny is left.
+    WrongCode,
+}
+
+impl CompletionError {
+    /// The problem `type` the server answers this refusal with.
+    pub fn problem_type(&self) -> &'static str {
+        match self {
+            Self::CodeRequired => CODE_REQUIRED_PROBLEM,
+            Self::WrongCode => WRONG_CODE_PROBLEM,
+            _ => "about:blank",
+        }
+    }
 }
 
 impl std::fmt::Display for CompletionError {
@@ -148,6 +195,14 @@ impl std::fmt::Display for CompletionError {
                     "The description is longer than {DESCRIPTION_MAX_CHARS} characters."
                 )
             }
+            Self::CodeRequired => write!(
+                f,
+                "Pick the code the other device shows (bindingMessage) to approve."
+            ),
+            Self::WrongCode => write!(
+                f,
+                "That was not the code the other device shows. This request can now only be denied."
+            ),
         }
     }
 }
@@ -161,6 +216,13 @@ pub struct CompleteRequest {
     pub internal_id: String,
     pub scopes_values_consented: Option<Vec<String>>,
     pub description: Option<String>,
+    /// The choice the person picked from `bindingMessageChoices`. Required to approve a request
+    /// whose `verifyBindingMessage` is true: without it the host answers 400 (`type`
+    /// `https://ciba-approval.dev/problems/code-required`); a pick that is not the binding message
+    /// is refused with 400 (`type` `https://ciba-approval.dev/problems/wrong-code`) and leaves the
+    /// request open to Deny only. Ignored otherwise, and when denying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_message: Option<String>,
 }
 
 impl CompleteRequest {
@@ -169,7 +231,14 @@ impl CompleteRequest {
             internal_id: internal_id.to_owned(),
             scopes_values_consented: Some(scopes),
             description,
+            binding_message: None,
         }
+    }
+
+    /// This decision with the code the person picked.
+    pub fn with_code(mut self, picked: impl Into<String>) -> Self {
+        self.binding_message = Some(picked.into());
+        self
     }
 
     pub fn deny(internal_id: &str) -> Self {
@@ -177,6 +246,7 @@ impl CompleteRequest {
             internal_id: internal_id.to_owned(),
             scopes_values_consented: None,
             description: None,
+            binding_message: None,
         }
     }
 
@@ -260,6 +330,7 @@ mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             expires_at: "2026-01-01T00:05:00Z".into(),
             verify_binding_message: false,
+            binding_message_choices: None,
         }
     }
 
@@ -309,5 +380,39 @@ mod tests {
         assert_eq!(r.check_completion(&long), Ok(()));
         assert_eq!(grant(&[]).outcome(), Outcome::Denied);
         assert_eq!(grant(&["openid"]).outcome(), Outcome::Approved);
+    }
+
+    #[test]
+    fn with_the_code_check_on_an_approval_needs_one_of_the_choices() {
+        let mut r = request();
+        r.verify_binding_message = true;
+        r.binding_message = None;
+        r.binding_message_choices = Some(vec!["A 1".into(), "A 2".into(), "A 3".into()]);
+        let grant = CompleteRequest::approve("r1", vec!["openid".into()], None);
+        assert_eq!(
+            r.check_completion(&grant),
+            Err(CompletionError::CodeRequired)
+        );
+        assert_eq!(
+            r.check_completion(&grant.clone().with_code("B 1")),
+            Err(CompletionError::WrongCode)
+        );
+        assert_eq!(r.check_completion(&grant.clone().with_code("A 2")), Ok(()));
+        assert_eq!(r.check_completion(&CompleteRequest::deny("r1")), Ok(()));
+        assert_eq!(
+            CompletionError::WrongCode.problem_type(),
+            WRONG_CODE_PROBLEM
+        );
+        // Off: a pick is ignored.
+        assert_eq!(request().check_completion(&grant.with_code("B 1")), Ok(()));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["bindingMessageChoices"][1], "A 2");
+        assert!(json["bindingMessage"].is_null());
+        assert!(
+            serde_json::to_value(request())
+                .unwrap()
+                .get("bindingMessageChoices")
+                .is_none()
+        );
     }
 }

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ciba_contract::{
-    CSRF_HEADER, CSRF_HEADER_VALUE, ClientInfo, CompleteRequest, EmbeddingSettings, LoginRequest,
-    Outcome, Problem, ScopeInfo, SessionInfo,
+    CSRF_HEADER, CSRF_HEADER_VALUE, ClientInfo, CompleteRequest, CompletionError,
+    EmbeddingSettings, LoginRequest, Outcome, Problem, ScopeInfo, SessionInfo,
 };
 use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
@@ -125,14 +125,19 @@ pub async fn get_request(
     }
 }
 
-/// Approves (non-empty `scopesValuesConsented`) or denies (`null` or `[]`) a request.
+/// Approves (non-empty `scopesValuesConsented`) or denies (`null` or `[]`) a request. When the request's
+/// `verifyBindingMessage` is true, an approval must carry the code the person picked from
+/// `bindingMessageChoices` as `bindingMessage`; a wrong pick leaves the request open to Deny only.
 #[utoipa::path(post, path = "/api/ciba/complete", tag = "ciba",
     params(("X-CSRF" = String, Header, description = "Must be 1")),
     request_body = CompleteRequest,
     responses(
         (status = 204, description = "Decided"),
         (status = 400, description = "Malformed body, a scope that was not requested, a required scope missing \
-from a grant, or a description over 100 characters", body = Problem, content_type = "application/problem+json"),
+from a grant, or a description over 100 characters; with the code check on, an approval without `bindingMessage` \
+(`type` https://ciba-approval.dev/problems/code-required) or with a pick that is not the binding message, or after \
+such a pick (`type` https://ciba-approval.dev/problems/wrong-code: only Deny is accepted from then on)",
+            body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing X-CSRF header or a foreign Origin", body = Problem,
             content_type = "application/problem+json"),
@@ -157,9 +162,10 @@ pub async fn complete(
     let row = state.db.request(&completion.internal_id).await?;
     let row = settled_or_pending(row, &current)?;
     let request = to_contract(&state, &row);
+    check_code(&state, &row, &completion).await?;
     request
         .check_completion(&completion)
-        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        .map_err(ApiError::Completion)?;
 
     let outcome = completion.outcome();
     // Stored in the order the client asked, so the token's `scope` reads predictably.
@@ -192,10 +198,37 @@ pub async fn complete(
         tracing::info!(internal_id = %row.internal_id, outcome = outcome.as_str(), "login request completed");
         return Ok(StatusCode::NO_CONTENT);
     }
-    // Lost a race with another tab or a retry: report what won.
+    // Lost a race with another tab or a retry (or a wrong pick that locked it): report what won.
     let row = state.db.request(&row.internal_id).await?;
-    settled_or_pending(row, &current)?;
+    let row = settled_or_pending(row, &current)?;
+    if row.code_locked && outcome == Outcome::Approved {
+        return Err(ApiError::Completion(CompletionError::WrongCode));
+    }
     Err(ApiError::NotFound)
+}
+
+/// The code check, enforced: with it on, an approval needs the person's pick, and the pick must be the
+/// binding message. A wrong pick locks the request, so guessing again is no use; a denial needs no pick.
+async fn check_code(
+    state: &AppState,
+    row: &RequestRow,
+    completion: &CompleteRequest,
+) -> Result<(), ApiError> {
+    if completion.outcome() == Outcome::Denied || row.binding_message_choices.is_none() {
+        return Ok(());
+    }
+    if row.code_locked {
+        return Err(ApiError::Completion(CompletionError::WrongCode));
+    }
+    match &completion.binding_message {
+        None => Err(ApiError::Completion(CompletionError::CodeRequired)),
+        Some(pick) if Some(pick) == row.binding_message.as_ref() => Ok(()),
+        Some(_) => {
+            state.db.lock_code(&row.internal_id).await?;
+            tracing::info!(internal_id = %row.internal_id, "wrong code picked; only Deny is left");
+            Err(ApiError::Completion(CompletionError::WrongCode))
+        }
+    }
 }
 
 /// The row if it is still pending for this user; 409 if this user already decided it; 404 otherwise.
@@ -263,6 +296,7 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
         resources: scope.resources.clone(),
     };
     let requested = || row.scopes.split(' ').filter(|s| !s.is_empty());
+    let choices = row.code_choices().filter(|_| row.binding_message.is_some());
     let words = |text: &str| {
         text.split(' ')
             .filter(|s| !s.is_empty())
@@ -277,7 +311,8 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
             client_uri: client.and_then(|c| c.client_uri.clone()),
             logo_uri: client.and_then(|c| c.logo_uri.clone()),
         },
-        binding_message: row.binding_message.clone(),
+        // With the code check on, the page gets the three choices and never the answer.
+        binding_message: row.binding_message.clone().filter(|_| choices.is_none()),
         acr_values: words(&row.acr_values),
         tenant: None,
         idp: None,
@@ -292,7 +327,8 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
             .collect(),
         created_at: crate::rfc3339(row.created_at),
         expires_at: crate::rfc3339(row.expires_at),
-        verify_binding_message: row.binding_message.is_some()
-            && client.is_some_and(|c| c.verify_binding_message),
+        // Decided when the request was made (the client's setting then), stored with it.
+        verify_binding_message: choices.is_some(),
+        binding_message_choices: choices,
     }
 }

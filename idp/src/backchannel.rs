@@ -92,6 +92,10 @@ pub async fn backchannel_authentication(
         })?),
     };
     let binding_message = binding_message.as_deref();
+    // The code check's look-alikes are made now, once, so a reload shows the same three.
+    let code_choices = binding_message
+        .filter(|_| client.verify_binding_message)
+        .map(crate::code_check::choices);
 
     let expires_in = match params.get("requested_expiry") {
         None => client.default_expiry_secs,
@@ -125,6 +129,7 @@ pub async fn backchannel_authentication(
             subject: &user.subject,
             scopes: &scopes.join(" "),
             binding_message,
+            binding_message_choices: code_choices.as_deref(),
             acr_values,
             resource_indicators: &params.resources().join(" "),
             created_at: now,

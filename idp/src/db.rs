@@ -34,11 +34,22 @@ pub struct RequestRow {
     pub description: Option<String>,
     pub session_auth_time: Option<i64>,
     pub redeemed_at: Option<i64>,
+    /// The code check's three choices as a JSON array, when the check is on for this request.
+    pub binding_message_choices: Option<String>,
+    /// A wrong code was picked: only Deny is accepted now.
+    pub code_locked: bool,
 }
 
 impl RequestRow {
     pub fn is_expired(&self, now: i64) -> bool {
         now >= self.expires_at
+    }
+
+    /// The code check's choices, in display order; `None` when the check is off for this request.
+    pub fn code_choices(&self) -> Option<Vec<String>> {
+        self.binding_message_choices
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
     }
 }
 
@@ -50,6 +61,8 @@ pub struct NewRequest<'a> {
     pub subject: &'a str,
     pub scopes: &'a str,
     pub binding_message: Option<&'a str>,
+    /// The code check's choices, for a client with the check on.
+    pub binding_message_choices: Option<&'a [String]>,
     pub acr_values: &'a str,
     pub resource_indicators: &'a str,
     pub created_at: i64,
@@ -146,8 +159,8 @@ impl Db {
     pub async fn insert_request(&self, new: &NewRequest<'_>) -> sqlx::Result<()> {
         sqlx::query(
             "INSERT INTO login_requests (internal_id, auth_req_id, client_id, subject, scopes, \
-             binding_message, acr_values, resource_indicators, created_at, expires_at, interval_secs) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             binding_message, binding_message_choices, acr_values, resource_indicators, created_at, \
+             expires_at, interval_secs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.internal_id)
         .bind(new.auth_req_id)
@@ -155,6 +168,10 @@ impl Db {
         .bind(new.subject)
         .bind(new.scopes)
         .bind(new.binding_message)
+        .bind(
+            new.binding_message_choices
+                .map(|choices| serde_json::to_string(choices).expect("strings serialize")),
+        )
         .bind(new.acr_values)
         .bind(new.resource_indicators)
         .bind(new.created_at)
@@ -194,7 +211,19 @@ impl Db {
             .await
     }
 
-    /// Records the decision if, and only if, the request is still the subject's, pending and unexpired.
+    /// Locks a pending request's code check after a wrong pick: from now on only a denial completes it.
+    pub async fn lock_code(&self, internal_id: &str) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE login_requests SET code_locked = 1 WHERE internal_id = ? AND outcome IS NULL",
+        )
+        .bind(internal_id)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+    }
+
+    /// Records the decision if, and only if, the request is still the subject's, pending and unexpired
+    /// (and, for an approval, its code check not locked by a wrong pick).
     /// Returns whether this call was the one that decided it.
     pub async fn complete(
         &self,
@@ -206,7 +235,8 @@ impl Db {
         let result = sqlx::query(
             "UPDATE login_requests SET outcome = ?, granted_scopes = ?, description = ?, \
              session_auth_time = ?, completed_at = ? \
-             WHERE internal_id = ? AND subject = ? AND outcome IS NULL AND expires_at > ?",
+             WHERE internal_id = ? AND subject = ? AND outcome IS NULL AND expires_at > ? \
+             AND (? = 'denied' OR code_locked = 0)",
         )
         .bind(decision.outcome)
         .bind(decision.granted_scopes)
@@ -216,6 +246,7 @@ impl Db {
         .bind(internal_id)
         .bind(subject)
         .bind(now)
+        .bind(decision.outcome)
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)

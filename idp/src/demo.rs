@@ -28,6 +28,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         };
         let internal_id = uuid::Uuid::new_v4().simple().to_string();
         let created_at = now - 60 * (offset as i64 + 1);
+        let code_choices = client
+            .verify_binding_message
+            .then(|| crate::code_check::choices(binding_message));
         state
             .db
             .insert_request(&NewRequest {
@@ -37,6 +40,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
                 subject: &alice.subject,
                 scopes,
                 binding_message: Some(binding_message),
+                binding_message_choices: code_choices.as_deref(),
                 acr_values: "",
                 resource_indicators: "",
                 created_at,

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ciba_contract::{Outcome, PROBLEM_CONTENT_TYPE, Problem};
+use ciba_contract::{CompletionError, Outcome, PROBLEM_CONTENT_TYPE, Problem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -19,6 +19,9 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("{0}")]
     BadRequest(String),
+    /// A decision that does not fit its request; the code check's refusals carry their own `type`.
+    #[error("{0}")]
+    Completion(CompletionError),
     #[error("The body is larger than this endpoint accepts.")]
     PayloadTooLarge,
     #[error("This method is not allowed here.")]
@@ -51,7 +54,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Completion(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::AlreadyDecided(_) => StatusCode::CONFLICT,
@@ -67,7 +70,10 @@ impl IntoResponse for ApiError {
         }
         let status = self.status();
         let problem = Problem {
-            problem_type: "about:blank".to_owned(),
+            problem_type: match &self {
+                Self::Completion(error) => error.problem_type().to_owned(),
+                _ => "about:blank".to_owned(),
+            },
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: Some(self.to_string()),

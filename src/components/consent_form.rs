@@ -5,10 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::ApiError,
-    components::{
-        ClientLogo, CodeCheck, ErrorAlert, PageHeading, TimeLeft, code_choices, has_passed,
-        use_clock,
-    },
+    components::{ClientLogo, CodeCheck, ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
     i18n::{td, td_string},
     language::use_i18n,
     list_href, tr,
@@ -116,36 +113,36 @@ pub fn ConsentForm(
                 </p>
             }
         });
-    // With the code check on, the message itself stays hidden until the user has picked it from the
-    // choices: matching text on one screen proves nothing.
-    let code_check = request
+    // With the code check on, the host sends three choices and never the message itself: the person
+    // picks what the other device shows, Approve sends the pick, and the host checks it.
+    let code_choices = request
         .verify_binding_message
-        .then(|| request.binding_message.as_deref().and_then(code_choices))
+        .then(|| request.binding_message_choices.clone())
         .flatten();
-    let verified = RwSignal::new(code_check.is_none());
-    let picked_wrong = RwSignal::new(false);
-    let binding_message = request.binding_message.clone().map(|message| {
-        let shown = move || {
-            verified.get().then(|| {
+    let checking = code_choices.is_some();
+    let picked = RwSignal::new(None::<String>);
+    // A wrong pick, as the host answered it: only Deny is left.
+    let locked = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(send_error.get(), Some(ApiError::WrongCode)) {
+            locked.set(true);
+        }
+    });
+    let can_approve = move || !checking || (picked.with(Option::is_some) && !locked.get());
+    let binding_message = match code_choices {
+        Some(choices) => view! { <CodeCheck choices picked locked /> }.into_any(),
+        None => request
+            .binding_message
+            .clone()
+            .map(|message| {
                 view! {
                     <p class="binding-message" dir="auto">
-                        {message.clone()}
+                        {message}
                     </p>
                 }
             })
-        };
-        let check = code_check.map(|(choices, correct)| {
-            view! {
-                <Show when=move || !verified.get()>
-                    <CodeCheck choices=choices.clone() correct verified picked_wrong />
-                </Show>
-            }
-        });
-        view! {
-            {shown}
-            {check}
-        }
-    });
+            .into_any(),
+    };
     let expires_at = request.expires_at.clone();
     let expired = Memo::new({
         let expires_at = expires_at.clone();
@@ -154,7 +151,7 @@ pub fn ConsentForm(
     let request = StoredValue::new(request);
 
     let approve = move |_| {
-        if !verified.get_untracked() {
+        if !can_approve() {
             return;
         }
         let scopes: Vec<String> = choices.with_value(|choices| {
@@ -175,7 +172,8 @@ pub fn ConsentForm(
             (!text.is_empty()).then(|| text.to_owned())
         });
         let decision = request.with_value(|request| {
-            let decision = CompleteRequest::approve(&request.internal_id, scopes, description);
+            let mut decision = CompleteRequest::approve(&request.internal_id, scopes, description);
+            decision.binding_message = picked.get_untracked().filter(|_| checking);
             request.check_completion(&decision).map(|()| decision)
         });
         match decision {
@@ -217,7 +215,7 @@ pub fn ConsentForm(
             <section class="binding" aria-labelledby="binding-heading">
                 <h2 id="binding-heading">{tr!(check_code_heading)}</h2>
                 {binding_message}
-                <p>{tr!(check_matches)}</p>
+                {(!checking).then(|| view! { <p>{tr!(check_matches)}</p> })}
                 <p class="warning">{tr!(did_not_start)}</p>
             </section>
             <Show
@@ -265,6 +263,8 @@ pub fn ConsentForm(
                     {move || {
                         send_error
                             .get()
+                            // A wrong code is told by the code check itself.
+                            .filter(|error| *error != ApiError::WrongCode)
                             .map(|error| {
                                 let on_retry = error.is_retryable().then_some(on_retry);
                                 view! { <ErrorAlert message=error.message() on_retry retry_disabled=sending /> }
@@ -274,7 +274,7 @@ pub fn ConsentForm(
                         {move || sending.get().then_some(tr!(sending))}
                     </p>
                     {move || {
-                        (!verified.get())
+                        (!can_approve())
                             .then(|| {
                                 view! {
                                     <p id="approve-hint" class="hint">
@@ -288,8 +288,8 @@ pub fn ConsentForm(
                             id="approve"
                             type="button"
                             class="button"
-                            disabled=move || sending.get() || !verified.get()
-                            aria-describedby=move || (!verified.get()).then_some("approve-hint")
+                            disabled=move || sending.get() || !can_approve()
+                            aria-describedby=move || (!can_approve()).then_some("approve-hint")
                             on:click=approve
                         >
                             {tr!(approve)}

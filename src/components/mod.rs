@@ -11,7 +11,7 @@ mod time_left;
 
 pub use alert::ErrorAlert;
 pub use client_logo::ClientLogo;
-pub use code_check::{CodeCheck, code_choices};
+pub use code_check::CodeCheck;
 pub use consent_form::{ConsentForm, client_label, safe_client_uri, scope_label};
 pub use decision_result::DecisionResult;
 pub use heading::PageHeading;

@@ -268,6 +268,11 @@ fn RequestItem(
             </span>
         }
         .into_any(),
+        // The code check is on: the host sends no code, the person picks it on the next page.
+        None if request.verify_binding_message => {
+            view! { <span class="no-binding" data-state="pick-code">{tr!(pick_code_next)}</span> }
+                .into_any()
+        }
         None => view! { <span class="no-binding">{tr!(no_code)}</span> }.into_any(),
     };
     view! {

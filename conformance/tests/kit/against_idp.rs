@@ -11,7 +11,19 @@ async fn ciba_idp_keeps_every_promise() {
     let idp = Idp::start(false).await;
     let all = format!("{} passed, 0 failed", PROMISES.len());
 
-    let run = kit(&kit_args(&idp.base, &["--sign-in", "alice:alice"])).await;
+    // With a client whose code check is on, every promise is checked.
+    let run = kit(&kit_args(
+        &idp.base,
+        &[
+            "--sign-in",
+            "alice:alice",
+            "--verify-client-id",
+            "pos-terminal",
+            "--verify-client-secret",
+            "pos-secret",
+        ],
+    ))
+    .await;
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(run.last_line(), all, "{run}");
     assert_eq!(
@@ -23,7 +35,9 @@ async fn ciba_idp_keeps_every_promise() {
         "{run}"
     );
 
-    // A cookie copied from a signed-in browser, and the report as JSON in a file.
+    // A cookie copied from a signed-in browser, and the report as JSON in a file; without such a
+    // client, the code check is skipped and said to be.
+    let all_but_code_check = format!("{} passed, 0 failed, 1 skipped", PROMISES.len() - 1);
     let browser =
         BrowserSession::new(Url::parse(&format!("{}/api/ciba", idp.base)).unwrap()).unwrap();
     let login = Url::parse(&format!("{}/Account/Login", idp.base)).unwrap();
@@ -37,16 +51,28 @@ async fn ciba_idp_keeps_every_promise() {
     ))
     .await;
     assert_eq!(run.code, Some(0), "{run}");
-    assert_eq!(run.last_line(), all, "{run}");
+    assert_eq!(run.last_line(), all_but_code_check, "{run}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("SKIP  code-check: ") && l.contains("--verify-client-id")),
+        "{run}"
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert_eq!(report["passed"], PROMISES.len());
+    assert_eq!(report["passed"], PROMISES.len() - 1);
     assert_eq!(report["failed"], 0);
+    assert_eq!(report["skipped"], 1);
     let promises = report["promises"].as_array().unwrap();
     let ids: Vec<&str> = promises.iter().map(|p| p["id"].as_str().unwrap()).collect();
     let expected: Vec<&str> = PROMISES.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, expected);
-    assert!(promises.iter().all(|p| p["passed"] == true), "{report:#}");
+    assert!(
+        promises
+            .iter()
+            .all(|p| p["passed"] == true || (p["id"] == "code-check" && p["skipped"] == true)),
+        "{report:#}"
+    );
 
     // `--json` alone: JSON on stdout instead of the lines.
     let run = kit(&kit_args(&idp.base, &["--cookie", &cookie, "--json"])).await;

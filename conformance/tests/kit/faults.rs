@@ -58,6 +58,10 @@ enum Fault {
     CspAllowsUnsafeInline,
     /// The page's inline loader is not the one the CSP hash was made for.
     CspHashOfOtherScript,
+    /// With the code check on, the list gives the answer away: `bindingMessage` put back.
+    ListLeaksTheCode,
+    /// With the code check on, every approval arrives with the right pick, whatever was picked.
+    EveryPickMadeRight,
 }
 
 use Fault::*;
@@ -90,6 +94,8 @@ const TABLE: &[(Fault, &[&str])] = &[
     (NoStoreStrippedFromOneAnswer, &["no-store"]),
     (CspAllowsUnsafeInline, &["csp"]),
     (CspHashOfOtherScript, &["csp"]),
+    (ListLeaksTheCode, &["code-check"]),
+    (EveryPickMadeRight, &["code-check"]),
 ];
 
 /// How many provider + kit pairs run at once (two cores; most of the time is spent waiting).
@@ -141,7 +147,17 @@ async fn run_with(fault: Fault) -> (Option<i32>, Vec<String>, String) {
     });
     let app = axum::Router::new().fallback(forward).with_state(proxy);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let run = kit(&kit_args(&issuer, &["--sign-in", "alice:alice", "--json"])).await;
+    let mut args = vec!["--sign-in", "alice:alice", "--json"];
+    if matches!(fault, ListLeaksTheCode | EveryPickMadeRight) {
+        // The code check is skipped (not failed) for the others.
+        args.extend([
+            "--verify-client-id",
+            "pos-terminal",
+            "--verify-client-secret",
+            "pos-secret",
+        ]);
+    }
+    let run = kit(&kit_args(&issuer, &args)).await;
     server.abort();
     let failed = if run.stdout.trim_start().starts_with('{') {
         run.failed()
@@ -165,10 +181,24 @@ struct Proxy {
 struct Memory {
     /// Every listed request's scope values, by internal id.
     listed: HashMap<String, Vec<String>>,
+    /// Every listed request's code-check choices, by internal id.
+    choices: HashMap<String, Vec<String>>,
     /// Ids a `POST /complete` decided (204).
     decided: HashSet<String>,
     /// Whether the token endpoint has given an answer other than pending.
     polled: bool,
+    /// Every binding message a client sent to /connect/ciba.
+    binding_messages: HashSet<String>,
+}
+
+impl Memory {
+    /// The choice that is a binding message some client sent: the real one.
+    fn real_code(&self, choices: &[String]) -> Option<String> {
+        choices
+            .iter()
+            .find(|c| self.binding_messages.contains(*c))
+            .cloned()
+    }
 }
 
 /// One request or answer as the proxy holds it.
@@ -272,6 +302,13 @@ impl Proxy {
                         .collect();
                     if let Some(id) = request["internalId"].as_str() {
                         memory.listed.insert(id.to_owned(), scopes);
+                        if let Some(choices) = request["bindingMessageChoices"].as_array() {
+                            let choices = choices
+                                .iter()
+                                .filter_map(|c| c.as_str().map(str::to_owned))
+                                .collect();
+                            memory.choices.insert(id.to_owned(), choices);
+                        }
                     }
                 }
             }
@@ -280,6 +317,13 @@ impl Proxy {
                     json_body(&sent.body).and_then(|v| v["internalId"].as_str().map(str::to_owned))
                 {
                     memory.decided.insert(id);
+                }
+            }
+            ("POST", "/connect/ciba") => {
+                for (name, value) in url::form_urlencoded::parse(&sent.body) {
+                    if name == "binding_message" {
+                        memory.binding_messages.insert(value.into_owned());
+                    }
                 }
             }
             ("POST", "/connect/token") => {
@@ -316,6 +360,24 @@ impl Proxy {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
                 );
+            }
+            EveryPickMadeRight if complete => {
+                let Some(mut body) = json_body(&sent.body) else {
+                    return;
+                };
+                let memory = self.memory.lock().unwrap();
+                let right = body["internalId"]
+                    .as_str()
+                    .and_then(|id| memory.choices.get(id))
+                    .and_then(|choices| memory.real_code(choices));
+                if let Some(right) = right
+                    && body["scopesValuesConsented"]
+                        .as_array()
+                        .is_some_and(|a| !a.is_empty())
+                {
+                    body["bindingMessage"] = json!(right);
+                    set_json(sent, &body);
+                }
             }
             UnrequestedScopeDropped | PartialGrantWidened | DenialTurnedIntoApproval
                 if complete =>
@@ -388,6 +450,23 @@ impl Proxy {
                 let mut list = json_body(&got.body).unwrap();
                 for request in list.as_array_mut().unwrap() {
                     request["bindingMessage"] = Value::Null;
+                }
+                set_json(got, &list);
+            }
+            ListLeaksTheCode if path == "/api/ciba/requests" && *status == StatusCode::OK => {
+                let mut list = json_body(&got.body).unwrap();
+                for request in list.as_array_mut().unwrap() {
+                    let choices: Vec<String> = request["bindingMessageChoices"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|c| c.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if let Some(right) = memory.real_code(&choices) {
+                        request["bindingMessage"] = json!(right);
+                    }
                 }
                 set_json(got, &list);
             }

@@ -186,13 +186,13 @@ impl KitRun {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{self}"))
     }
 
-    /// The ids of the failed promises, from a `--json` run.
+    /// The ids of the failed promises (not the skipped ones), from a `--json` run.
     pub fn failed(&self) -> Vec<String> {
         self.json()["promises"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|p| p["passed"] == false)
+            .filter(|p| p["passed"] == false && p["skipped"] != true)
             .map(|p| p["id"].as_str().unwrap().to_owned())
             .collect()
     }

@@ -41,6 +41,7 @@ public static class CibaApprovalApi
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ICibaDecisionRecord, InMemoryCibaDecisionRecord>();
+        builder.Services.TryAddSingleton<ICibaCodeCheckStore, InMemoryCibaCodeCheckStore>();
         return builder;
     }
 
@@ -161,7 +162,8 @@ public static class CibaApprovalApi
         {
             if (stored.TryGetValue(request.InternalId, out var item) && IsOpenFor(item, subject, now))
             {
-                open.Add((Utc(item.CreationTime), Map(request, item, Options(http))));
+                var check = await CodeCheckAsync(http, request, item);
+                open.Add((Utc(item.CreationTime), Map(request, item, Options(http), check)));
             }
         }
         var list = open
@@ -191,7 +193,7 @@ public static class CibaApprovalApi
         if (stored is null || !IsOpenFor(stored, subject, Now(http))) return NotFound();
         var request = await interaction.GetLoginRequestByInternalIdAsync(internalId, ct);
         if (request is null) return NotFound(); // e.g. the client was disabled meanwhile
-        return Ok(Map(request, stored, Options(http)));
+        return Ok(Map(request, stored, Options(http), await CodeCheckAsync(http, request, stored)));
     }
 
     // POST /api/ciba/complete — approve (non-empty scopesValuesConsented) or deny (null or []).
@@ -234,8 +236,25 @@ public static class CibaApprovalApi
 
         // Checked here, before Duende: CompleteLoginRequestAsync throws InvalidOperationException for an
         // unrequested scope, and accepts a grant without a required scope or with any description.
-        var dto = Map(request, stored, options);
+        var check = await CodeCheckAsync(http, request, stored);
+        var dto = Map(request, stored, options, check);
         var granted = body.ScopesValuesConsented?.Distinct(StringComparer.Ordinal).Cast<string>().ToArray() ?? [];
+        // The code check, enforced: an approval needs the person's pick, and the pick must be the binding
+        // message; a wrong pick locks the request, so guessing again is no use. A denial needs no pick.
+        if (check is not null && granted.Length > 0)
+        {
+            if (check.Locked) return WrongCode();
+            if (body.BindingMessage is null)
+            {
+                return CodeProblem(CibaJson.CodeRequiredProblem,
+                    "Pick the code the other device shows (bindingMessage) to approve.");
+            }
+            if (!string.Equals(body.BindingMessage, stored.BindingMessage, StringComparison.Ordinal))
+            {
+                await http.RequestServices.GetRequiredService<ICibaCodeCheckStore>().LockAsync(internalId, CancellationToken.None);
+                return WrongCode();
+            }
+        }
         if (CheckCompletion(dto, granted, description) is { } invalid)
         {
             return ProblemResult(400, "Invalid decision", invalid);
@@ -322,7 +341,7 @@ public static class CibaApprovalApi
     /// offline_access last when the client asked for it); everything the interaction service leaves
     /// unset (Tenant, IdP) or does not carry (CreationTime, Lifetime) comes from the stored request.
     /// </summary>
-    public static PendingRequest Map(BackchannelUserLoginRequest request, BackChannelAuthenticationRequest stored, CibaApprovalOptions options)
+    public static PendingRequest Map(BackchannelUserLoginRequest request, BackChannelAuthenticationRequest stored, CibaApprovalOptions options, CibaCodeCheck? check)
     {
         var resources = request.ValidatedResources.Resources;
         var identity = resources.IdentityResources
@@ -348,14 +367,12 @@ public static class CibaApprovalApi
                 "Access to your applications and resources, even when you are offline", false, true, []));
         }
         var client = request.Client;
-        var verify = stored.BindingMessage is not null
-            && client.Properties.TryGetValue(options.VerifyBindingMessageProperty, out var flag)
-            && string.Equals(flag, "true", StringComparison.OrdinalIgnoreCase);
         var created = Utc(stored.CreationTime);
         return new PendingRequest(
             stored.InternalId,
             new ClientInfo(client.ClientId, client.ClientName ?? client.ClientId, client.ClientUri, client.LogoUri),
-            stored.BindingMessage,
+            // With the code check on, the page gets the three choices and never the answer.
+            check is null ? stored.BindingMessage : null,
             stored.AuthenticationContextReferenceClasses?.ToArray() ?? [],
             stored.Tenant,
             stored.IdP,
@@ -364,7 +381,23 @@ public static class CibaApprovalApi
             api.ToArray(),
             Rfc3339(created),
             Rfc3339(created.AddSeconds(stored.Lifetime)),
-            verify);
+            check is not null,
+            check?.Choices);
+    }
+
+    /// <summary>Whether the client has the code check on (client property ciba:verifyBindingMessage = "true").</summary>
+    public static bool VerifiesBindingMessage(Client client, BackChannelAuthenticationRequest stored, CibaApprovalOptions options) =>
+        stored.BindingMessage is not null
+        && client.Properties.TryGetValue(options.VerifyBindingMessageProperty, out var flag)
+        && string.Equals(flag, "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The request's code check (made on first use, kept until expiry), or null when it is off.</summary>
+    private static async Task<CibaCodeCheck?> CodeCheckAsync(HttpContext http, BackchannelUserLoginRequest request, BackChannelAuthenticationRequest stored)
+    {
+        if (!VerifiesBindingMessage(request.Client, stored, Options(http))) return null;
+        var codes = http.RequestServices.GetRequiredService<ICibaCodeCheckStore>();
+        return await codes.GetOrCreateAsync(stored.InternalId, stored.BindingMessage!,
+            Utc(stored.CreationTime).AddSeconds(stored.Lifetime), CancellationToken.None);
     }
 
     private static bool IsOpenFor(BackChannelAuthenticationRequest stored, string subject, DateTime now) =>
@@ -454,6 +487,12 @@ public static class CibaApprovalApi
     private static IResult AlreadyDecided(string outcome) => Results.Json(
         new Problem("about:blank", "Already decided", 409, $"You already {outcome} this request.", outcome),
         CibaJson.Options, CibaJson.ProblemContentType, 409);
+
+    private static IResult WrongCode() => CodeProblem(CibaJson.WrongCodeProblem,
+        "That was not the code the other device shows. This request can now only be denied.");
+
+    private static IResult CodeProblem(string type, string detail) => Results.Json(
+        new Problem(type, "Bad Request", 400, detail, null), CibaJson.Options, CibaJson.ProblemContentType, 400);
 
     private static IResult ProblemResult(int status, string title, string? detail) => Results.Json(
         new Problem("about:blank", title, status, detail, null), CibaJson.Options, CibaJson.ProblemContentType, status);

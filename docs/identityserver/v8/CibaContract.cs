@@ -26,6 +26,8 @@ public sealed record ScopeInfo(
     bool Emphasize,
     string[] Resources);
 
+// BindingMessageChoices: only with the code check on (then BindingMessage is null), the three choices
+// in display order (CibaCodeCheck.cs).
 // schema: Request
 public sealed record PendingRequest(
     string InternalId,
@@ -39,13 +41,17 @@ public sealed record PendingRequest(
     ScopeInfo[] ApiScopes,
     string CreatedAt,
     string ExpiresAt,
-    bool VerifyBindingMessage);
+    bool VerifyBindingMessage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? BindingMessageChoices);
 
+// BindingMessage: the choice the person picked; required to approve with the code check on, ignored
+// otherwise.
 // schema: CompleteRequest
 public sealed record CompleteRequest(
     string? InternalId,
     List<string?>? ScopesValuesConsented,
-    string? Description);
+    string? Description,
+    string? BindingMessage = null);
 
 // schema: Problem
 public sealed record Problem(
@@ -64,4 +70,8 @@ public static class CibaJson
     public const string Approved = "approved";
     public const string Denied = "denied";
     public const int DescriptionMaxChars = 100;
+    /// <summary>The problem type of an approval refused for a wrong pick (or after one): only Deny is left.</summary>
+    public const string WrongCodeProblem = "https://ciba-approval.dev/problems/wrong-code";
+    /// <summary>The problem type of an approval sent without the pick although the code check is on.</summary>
+    public const string CodeRequiredProblem = "https://ciba-approval.dev/problems/code-required";
 }

@@ -149,16 +149,63 @@ async fn a_request_that_expires_while_open_can_no_longer_be_approved() {
     browser.quit().await;
 }
 
+/// Waits until the element's enabled state is `enabled` (the page updates after an event).
+async fn wait_enabled(element: &WebElement, enabled: bool) {
+    for _ in 0..50 {
+        if element.is_enabled().await.unwrap() == enabled {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the element never became {}",
+        if enabled { "enabled" } else { "disabled" }
+    );
+}
+
+/// The code check's labels on the open consent page, with their texts.
+async fn code_choices(browser: &Browser) -> Vec<(WebElement, String)> {
+    browser.wait_for(".code-check label").await;
+    let mut choices = Vec::new();
+    for label in browser
+        .driver
+        .find_all(By::Css(".code-check label"))
+        .await
+        .unwrap()
+    {
+        let text = label.text().await.unwrap();
+        choices.push((label, text));
+    }
+    choices
+}
+
 #[tokio::test]
 async fn the_code_check_asks_for_the_tills_code_before_approving() {
     let idp = Idp::start().await;
     let pos = ("pos-terminal", "pos-secret");
-    let code = "4711-XK";
+    let code = "Kasse 3: 4711";
     let auth_req_id = idp
         .start_request_as(pos, "alice", "openid profile", code)
         .await;
     let browser = Browser::start().await;
-    open_first_request_as_alice(&browser, &idp).await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    let row = browser
+        .wait_for("a[data-request-id]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !row.contains("4711"),
+        "the list does not give the code away: {row}"
+    );
+    assert!(
+        browser
+            .exists("a[data-request-id] [data-state=pick-code]")
+            .await
+    );
+    browser.open_first_request().await;
 
     let approve = browser.wait_for("#approve").await;
     assert!(
@@ -169,38 +216,53 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
         !browser.exists(".binding > .binding-message").await,
         "the code itself is not shown to be copied"
     );
-    let choices = browser
-        .driver
-        .find_all(By::Css(".code-check label"))
-        .await
-        .unwrap();
+    let choices = code_choices(&browser).await;
     assert_eq!(choices.len(), 3);
-    let mut right = None;
-    for choice in choices {
-        if choice.text().await.unwrap() == code {
-            right = Some(choice);
-        }
+    for (_, text) in &choices {
+        // The same words and shape: only the other device tells them apart.
+        assert!(
+            text.starts_with("Kasse ") && text.len() == code.len(),
+            "{text}"
+        );
     }
-    right
-        .expect("the real code is among the choices")
-        .click()
-        .await
-        .unwrap();
-
-    assert!(approve.is_enabled().await.unwrap());
-    assert_eq!(
-        browser
-            .wait_for(".binding > .binding-message")
-            .await
-            .text()
-            .await
-            .unwrap(),
-        code
-    );
+    let (right, _) = choices
+        .iter()
+        .find(|(_, text)| text == code)
+        .expect("the real code is among the choices");
+    right.click().await.unwrap();
+    wait_enabled(&approve, true).await;
     approve.click().await.unwrap();
     browser.wait_for("[data-outcome=approved]").await;
     let tokens = idp.poll_as(pos, &auth_req_id).await;
     assert_eq!(tokens["scope"], "openid profile", "{tokens}");
+
+    // Another request, a wrong pick: the server refuses it, and only Deny is left.
+    let code = "Kasse 3: 0815";
+    let auth_req_id = idp
+        .start_request_as(pos, "alice", "openid profile", code)
+        .await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.open_first_request().await;
+    let approve = browser.wait_for("#approve").await;
+    let choices = code_choices(&browser).await;
+    let (wrong, _) = choices.iter().find(|(_, text)| text != code).unwrap();
+    wrong.click().await.unwrap();
+    wait_enabled(&approve, true).await;
+    approve.click().await.unwrap();
+    browser.wait_for("[data-state=wrong-code]").await;
+    wait_enabled(&approve, false).await;
+    for radio in browser
+        .driver
+        .find_all(By::Css("input[name=code-choice]"))
+        .await
+        .unwrap()
+    {
+        assert!(!radio.is_enabled().await.unwrap(), "no second guess");
+    }
+    browser.wait_for("#deny").await.click().await.unwrap();
+    browser.wait_for("[data-outcome=denied]").await;
+    let denied = idp.poll_as(pos, &auth_req_id).await;
+    assert_eq!(denied["error"], "access_denied", "{denied}");
     browser.quit().await;
 }
 
