@@ -144,15 +144,25 @@ impl Source {
     }
 }
 
+/// The variant's own `.cs` files and the ones it shares with the other variant (`common/`).
 fn variant_sources(record: &Record, version: &str) -> Vec<Source> {
     let dir = repo_root().join(&record.versions[version].variant);
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
+    let common = guide_dir().join("common");
+    let mut files: Vec<_> = [&dir, &common]
+        .into_iter()
+        .flat_map(|dir| {
+            fs::read_dir(dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|entry| entry.expect("directory entry").path())
+        })
         .filter(|path| path.extension().is_some_and(|ext| ext == "cs"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "{} has no .cs files", dir.display());
+    assert!(
+        files.iter().any(|path| path.starts_with(&dir)),
+        "{} has no .cs files",
+        dir.display()
+    );
     files
         .into_iter()
         .map(|path| {

@@ -1,4 +1,5 @@
-// CibaContract.cs — ciba-approval for Duende.IdentityServer 7.4.5.
+// CibaContract.cs — ciba-approval for Duende.IdentityServer 7.x and 8.x (the same file for
+// both: copy it with the files of v7/ or v8/).
 // The JSON of contract/openapi.json as C# records. Written with JsonSerializerDefaults.Web, so the
 // property names are the camelCase of these names (make test compares them with the OpenAPI schemas).
 // Note "Idp", not Duende's "IdP": camel-casing "IdP" would give "idP".

@@ -1,4 +1,5 @@
-// CibaDecisionRecord.cs — ciba-approval for Duende.IdentityServer 8.0.0.
+// CibaDecisionRecord.cs — ciba-approval for Duende.IdentityServer 7.x and 8.x (the same file for
+// both: copy it with the files of v7/ or v8/).
 //
 // Why this exists: Duende forgets a decision. CompleteLoginRequestAsync marks the stored request
 // complete, and the client's next token poll deletes it (RemoveByInternalIdAsync in

@@ -1,4 +1,5 @@
-// Program.snippet.cs — ciba-approval for Duende.IdentityServer 8.0.0. NOT compiled (CibaApproval.csproj
+// Program.snippet.cs — ciba-approval for Duende.IdentityServer 7.x and 8.x (the same file for
+// both: copy it with the files of v7/ or v8/). NOT compiled (CibaApproval.csproj
 // removes it): the lines a host made with `dotnet new duende-is` adds to its Extensions/HostingExtensions.cs.
 // Each method below names the template method its lines go into, and where.
 

@@ -1,4 +1,5 @@
-// CibaApprovalOptions.cs — ciba-approval for Duende.IdentityServer 7.4.5.
+// CibaApprovalOptions.cs — ciba-approval for Duende.IdentityServer 7.x and 8.x (the same file for
+// both: copy it with the files of v7/ or v8/).
 // The "CibaApproval" configuration section (appsettings.CibaApproval.json), the page's
 // Content-Security-Policy and the link a notification carries. No Duende member is used here.
 

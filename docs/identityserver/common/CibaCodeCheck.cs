@@ -1,4 +1,5 @@
-// CibaCodeCheck.cs — ciba-approval for Duende.IdentityServer 7.4.5.
+// CibaCodeCheck.cs — ciba-approval for Duende.IdentityServer 7.x and 8.x (the same file for
+// both: copy it with the files of v7/ or v8/).
 //
 // The code check (clients with the property ciba:verifyBindingMessage = "true"): the page shows the
 // binding message and two look-alikes, and the person must pick the one the other device shows. The
