@@ -35,11 +35,11 @@ test: tools lint unit-tests api-tests fuzz e2e conformance component-tests
 
 lint:
 	cargo fmt --all --check
-	cargo clippy -p ciba-contract -p ciba-idp -p ciba-e2e -p ciba-conformance --all-targets -- -D warnings
+	cargo clippy -p ciba-contract -p ciba-idp -p ciba-e2e -p ciba-conformance -p ciba-test-support --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p ciba-approval -p ciba-contract --all-targets -- -D warnings
 
 unit-tests:
-	cargo test -p ciba-contract -p ciba-idp
+	cargo test -p ciba-contract -p ciba-idp -p ciba-test-support
 
 ## bench: sizes, browser timings, polling cost and a load test; writes target/bench/report.md (~5 min)
 bench: tools dist/index.html

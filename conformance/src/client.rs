@@ -134,6 +134,16 @@ pub enum TokenAnswer {
     Other { status: u16, body: String },
 }
 
+impl TokenAnswer {
+    /// The tokens, if this answer is tokens.
+    pub fn into_tokens(self) -> Option<Tokens> {
+        match self {
+            Self::Tokens(tokens) => Some(tokens),
+            _ => None,
+        }
+    }
+}
+
 /// A confidential client of the provider, authenticating with `client_secret_basic`.
 #[derive(Debug, Clone)]
 pub struct Client {

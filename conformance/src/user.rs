@@ -155,6 +155,11 @@ impl BrowserSession {
         &self.origin
     }
 
+    /// The browser's HTTP client (its cookie jar, redirects not followed), for requests of any kind.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Takes a session cookie `NAME=VALUE` (or several, as a `Cookie` header joins them with `; `)
     /// copied from a signed-in browser.
     pub fn add_cookie(&self, cookie: &str) -> Result<()> {

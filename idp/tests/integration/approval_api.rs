@@ -6,7 +6,7 @@ use reqwest::cookie::CookieStore;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Idp, assert_problem, form_token};
+use crate::support::{DEMO_CLIENT, DemoConfig, Idp, assert_problem, form_token};
 
 #[tokio::test]
 async fn every_endpoint_needs_a_session() {
@@ -201,9 +201,7 @@ async fn a_repeated_decision_is_409_with_the_outcome() {
 /// then knows nothing of it (404, not 409), which is what the page and the Duende guide must survive.
 #[tokio::test]
 async fn with_duendes_forgetting_a_polled_decision_is_gone() {
-    let idp =
-        Idp::start_with_config(|demo| format!("{demo}\n[duende]\nremove_decided_on_poll = true\n"))
-            .await;
+    let idp = Idp::start_with_config(DemoConfig::load().duende_forgets_decisions()).await;
     let alice = idp.browser("alice").await;
     for (scopes, answer) in [(json!(["openid"]), "scope"), (json!([]), "error")] {
         let auth_req_id = idp.start_request("alice", "openid", "forget").await;
@@ -219,10 +217,10 @@ async fn with_duendes_forgetting_a_polled_decision_is_gone() {
             StatusCode::CONFLICT,
         )
         .await;
-        let (_, first) = idp.poll(&auth_req_id).await;
+        let (_, first) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
         assert!(first.get(answer).is_some(), "{first}");
         assert_problem(idp.complete(&alice, body).await, StatusCode::NOT_FOUND).await;
-        let (status, again) = idp.poll(&auth_req_id).await;
+        let (status, again) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(again["error"], "invalid_grant", "{again}");
     }
@@ -272,7 +270,7 @@ async fn concurrent_decisions_record_exactly_one() {
             assert_eq!(reported, winning_outcome, "{results:?}");
         }
     }
-    let (_, tokens) = idp.poll(&auth_req_id).await;
+    let (_, tokens) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     match winning_outcome {
         "approved" => assert_eq!(tokens["scope"], "openid", "{tokens}"),
         _ => assert_eq!(tokens["error"], "access_denied", "{tokens}"),
@@ -558,13 +556,8 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
 
 #[tokio::test]
 async fn a_sign_in_ends_after_its_absolute_lifetime_however_active() {
-    let idp = Idp::start_with_config(|demo| {
-        demo.replace(
-            "session_absolute_timeout_secs = 43200",
-            "session_absolute_timeout_secs = 3",
-        )
-    })
-    .await;
+    let idp =
+        Idp::start_with_config(DemoConfig::load().set("session_absolute_timeout_secs", 3)).await;
     let alice = idp.browser("alice").await;
     let session = idp.url("/api/ciba/session");
     // Busy the whole time, so the idle timeout never strikes. (Sign-in times are whole seconds: stay
@@ -588,13 +581,7 @@ async fn a_sign_in_ends_after_its_absolute_lifetime_however_active() {
 
 #[tokio::test]
 async fn a_sign_in_ends_after_its_idle_timeout_and_activity_keeps_it() {
-    let idp = Idp::start_with_config(|demo| {
-        demo.replace(
-            "session_idle_timeout_secs = 3600",
-            "session_idle_timeout_secs = 2",
-        )
-    })
-    .await;
+    let idp = Idp::start_with_config(DemoConfig::load().set("session_idle_timeout_secs", 2)).await;
     let alice = idp.browser("alice").await;
     let session = idp.url("/api/ciba/session");
     // In use for longer than the idle timeout, never idle for long: the sign-in holds.

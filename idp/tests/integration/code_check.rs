@@ -128,7 +128,7 @@ async fn an_approval_needs_the_right_pick_and_a_wrong_one_leaves_only_deny() {
         .await;
     assert_eq!(denied.status(), StatusCode::NO_CONTENT);
     let (_, denied) = idp
-        .poll_as("pos-terminal", "pos-secret", &auth_req_id)
+        .poll_json(("pos-terminal", "pos-secret"), &auth_req_id)
         .await;
     assert_eq!(denied["error"], "access_denied");
 
@@ -142,7 +142,7 @@ async fn an_approval_needs_the_right_pick_and_a_wrong_one_leaves_only_deny() {
         .await;
     assert_eq!(approved.status(), StatusCode::NO_CONTENT);
     let (status, tokens) = idp
-        .poll_as("pos-terminal", "pos-secret", &auth_req_id)
+        .poll_json(("pos-terminal", "pos-secret"), &auth_req_id)
         .await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert!(tokens["access_token"].is_string());
@@ -176,7 +176,7 @@ async fn a_code_without_ascii_letters_or_digits_is_checked_too() {
             .await;
         assert_eq!(approved.status(), StatusCode::NO_CONTENT, "{message}");
         let (status, _) = idp
-            .poll_as("pos-terminal", "pos-secret", &auth_req_id)
+            .poll_json(("pos-terminal", "pos-secret"), &auth_req_id)
             .await;
         assert_eq!(status, StatusCode::OK);
     }

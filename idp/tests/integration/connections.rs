@@ -11,7 +11,7 @@ use reqwest::{Client, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{DEMO_CONFIG, Process, TempDb, free_port};
+use crate::support::{DemoConfig, Provider, spawned};
 
 const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 const BODY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -19,39 +19,18 @@ const MAX_CONNECTIONS: usize = 20;
 /// Scheduling slack on a busy two-core machine.
 const MARGIN: Duration = Duration::from_millis(1500);
 
-struct Server {
-    _process: Process,
-    _dir: TempDb,
-    port: u16,
-}
-
-async fn start(name: &str) -> Server {
-    let dir = std::env::temp_dir().join(format!(
-        "ciba-{name}-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = TempDb(dir);
-    let config = dir.0.join("ciba-idp.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{DEMO_CONFIG}\n[server]\nheader_read_timeout_secs = {}\nbody_read_timeout_secs = {}\n\
-             max_connections = {MAX_CONNECTIONS}\n",
-            HEADER_TIMEOUT.as_secs(),
-            BODY_TIMEOUT.as_secs(),
-        ),
-    )
-    .unwrap();
-    let port = free_port();
-    let process =
-        Process::start_with(&config, &dir.0.join("ciba-idp.db"), port, "warn", None).await;
-    Server {
-        _process: process,
-        _dir: dir,
-        port,
-    }
+async fn start() -> Provider {
+    let config = DemoConfig::load()
+        .add(
+            "server.header_read_timeout_secs",
+            HEADER_TIMEOUT.as_secs() as i64,
+        )
+        .add(
+            "server.body_read_timeout_secs",
+            BODY_TIMEOUT.as_secs() as i64,
+        )
+        .add("server.max_connections", MAX_CONNECTIONS as i64);
+    Provider::start_with(spawned(config)).await
 }
 
 /// A connection that has sent `bytes` and then nothing more.
@@ -105,7 +84,7 @@ async fn discovery(port: u16) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_requests_are_closed_and_a_normal_request_answers_at_once() {
-    let server = start("half-sent").await;
+    let server = start().await;
     let port = server.port;
     let half_head = b"GET / HTTP/1.1\r\nHost: x\r\n".as_slice();
     let mut half_body = b"POST /connect/token HTTP/1.1\r\nHost: x\r\n\
@@ -171,7 +150,7 @@ async fn half_sent_requests_are_closed_and_a_normal_request_answers_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_max_connections_a_new_one_waits_for_an_idle_one_to_be_closed() {
-    let server = start("idle").await;
+    let server = start().await;
     let port = server.port;
     let opened_at = Instant::now();
     let mut idle = Vec::new();

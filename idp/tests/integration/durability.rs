@@ -4,24 +4,17 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Idp, Process, TempDb, free_port};
+use crate::support::{DEMO_CLIENT, DemoConfig, Idp, Provider, ProviderOptions, TempDir, spawned};
 
 #[tokio::test]
 async fn decisions_and_pending_requests_survive_kill_9() {
-    let dir = std::env::temp_dir().join(format!(
-        "ciba-durability-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _cleanup = TempDb(dir.clone());
-    let db = dir.join("ciba-idp.db");
-    let port = free_port();
-    let idp = Idp {
-        base: format!("http://127.0.0.1:{port}"),
+    let dir = TempDir::new();
+    let on_disk = || ProviderOptions {
+        db: Some(dir.0.join("ciba-idp.db")),
+        ..spawned(DemoConfig::load())
     };
-
-    let server = Process::start(&db, port).await;
+    let server = Provider::start_with(on_disk()).await;
+    let idp = Idp::at(server.base.clone());
     let approved = idp
         .start_request("alice", "openid profile", "approved then crash")
         .await;
@@ -36,13 +29,19 @@ async fn decisions_and_pending_requests_survive_kill_9() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let server_port = server.port;
     server.kill_hard();
 
-    let _server = Process::start(&db, port).await;
-    let (status, tokens) = idp.poll(&approved).await;
+    // Started again on the same address, so the browser's cookie goes to it.
+    let _server = Provider::start_with(ProviderOptions {
+        port: Some(server_port),
+        ..on_disk()
+    })
+    .await;
+    let (status, tokens) = idp.poll_json(DEMO_CLIENT, &approved).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert_eq!(tokens["scope"], "openid profile");
-    let (_, waiting) = idp.poll(&pending).await;
+    let (_, waiting) = idp.poll_json(DEMO_CLIENT, &pending).await;
     assert_eq!(waiting["error"], "authorization_pending", "{waiting}");
 
     // The same sign-in as before the crash: sessions live in the database too.

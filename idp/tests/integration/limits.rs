@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::Idp;
+use crate::support::{DemoConfig, Idp};
 
 #[tokio::test]
 async fn a_user_gets_at_most_five_backchannel_requests_a_minute() {
@@ -68,12 +68,9 @@ async fn password_guessing_is_stopped_even_when_the_guess_is_right() {
 
 #[tokio::test]
 async fn a_client_that_floods_the_endpoint_is_slowed_down_valid_calls_or_not() {
-    let idp = Idp::start_with_config(|config| {
-        config.replace(
-            "backchannel_per_client_per_minute = 60",
-            "backchannel_per_client_per_minute = 3",
-        )
-    })
+    let idp = Idp::start_with_config(
+        DemoConfig::load().set("rate_limits.backchannel_per_client_per_minute", 3),
+    )
     .await;
     // Malformed calls count: a client probing the endpoint is as limited as one prompting users.
     for attempt in 1..=2 {

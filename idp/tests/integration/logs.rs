@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{DEMO_CONFIG, Idp, Process, TempDb, free_port};
+use crate::support::{DEMO_CLIENT, DemoConfig, Idp, Provider, ProviderOptions, TempDir, spawned};
 
 const PASSWORD: &str = "Correct-Horse-7f3a";
 const WRONG_PASSWORD: &str = "Wrong-Battery-9c1d";
@@ -36,26 +36,21 @@ fn hash_password(password: &str) -> String {
 /// Runs the flow against a server logging at `rust_log`; returns everything it printed and the
 /// secrets that went past it.
 async fn flow_logged_at(rust_log: &str) -> (String, Vec<String>) {
-    let dir =
-        std::env::temp_dir().join(format!("ciba-logs-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _cleanup = TempDb(dir.clone());
-    let config = dir.join("ciba-idp.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{DEMO_CONFIG}\n[[users]]\nsubject = \"555001\"\nusername = \"carol\"\n\
-             password_hash = \"{}\"\nname = \"Carol\"\n",
-            hash_password(PASSWORD)
-        ),
-    )
-    .unwrap();
-    let log = dir.join("ciba-idp.log");
-    let port = free_port();
-    let server = Process::start_with(&config, &dir.join("db"), port, rust_log, Some(&log)).await;
-    let idp = Idp {
-        base: format!("http://127.0.0.1:{port}"),
-    };
+    let dir = TempDir::new();
+    let mut carol = toml::Table::new();
+    carol.insert("subject".into(), "555001".into());
+    carol.insert("username".into(), "carol".into());
+    carol.insert("password_hash".into(), hash_password(PASSWORD).into());
+    carol.insert("name".into(), "Carol".into());
+    let log = dir.0.join("ciba-idp.log");
+    let server = Provider::start_with(ProviderOptions {
+        db: Some(dir.0.join("db")),
+        rust_log: rust_log.into(),
+        log: Some(log.clone()),
+        ..spawned(DemoConfig::load().push("users", carol))
+    })
+    .await;
+    let idp = Idp::at(server.base.clone());
 
     let browser = idp.anonymous_browser();
     let refused = idp
@@ -84,7 +79,7 @@ async fn flow_logged_at(rust_log: &str) -> (String, Vec<String>) {
         )
         .await;
     assert_eq!(decided.status(), StatusCode::NO_CONTENT);
-    let (status, tokens) = idp.poll(&auth_req_id).await;
+    let (status, tokens) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     let mut secrets = vec![
         PASSWORD.to_owned(),

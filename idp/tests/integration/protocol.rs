@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::Idp;
+use crate::support::{DEMO_CLIENT, Idp};
 
 async fn oauth_error(response: reqwest::Response) -> (StatusCode, String) {
     let status = response.status();
@@ -251,10 +251,10 @@ async fn polling_too_fast_slows_the_client_down() {
     let idp = Idp::start().await;
     let auth_req_id = idp.start_request("alice", "openid", "slow").await;
     assert_eq!(
-        idp.poll(&auth_req_id).await.1["error"],
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
         "authorization_pending"
     );
-    let (status, body) = idp.poll(&auth_req_id).await;
+    let (status, body) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(
         (status, body["error"].as_str().unwrap()),
         (StatusCode::BAD_REQUEST, "slow_down")
@@ -267,16 +267,22 @@ async fn polling_too_fast_slows_the_client_down() {
         "{body}"
     );
     // The raised interval sticks: still too fast.
-    assert_eq!(idp.poll(&auth_req_id).await.1["error"], "slow_down");
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
+        "slow_down"
+    );
 }
 
 #[tokio::test]
 async fn unknown_or_foreign_auth_req_id_is_invalid_grant() {
     let idp = Idp::start().await;
     let auth_req_id = idp.start_request("alice", "openid", "mine").await;
-    assert_eq!(idp.poll("made-up").await.1["error"], "invalid_grant");
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, "made-up").await.1["error"],
+        "invalid_grant"
+    );
     let (status, body) = idp
-        .poll_as("callcentre", "callcentre-secret", &auth_req_id)
+        .poll_json(("callcentre", "callcentre-secret"), &auth_req_id)
         .await;
     assert_eq!(
         (status, body["error"].as_str().unwrap()),
@@ -310,7 +316,10 @@ async fn an_expired_request_is_expired_token_and_leaves_the_list() {
         .unwrap()
         .to_owned();
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(idp.poll(&auth_req_id).await.1["error"], "expired_token");
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
+        "expired_token"
+    );
     let alice = idp.browser("alice").await;
     let list = idp.get_json(&alice, "/api/ciba/requests").await;
     assert_eq!(list, json!([]));
@@ -329,7 +338,7 @@ async fn approval_yields_verifiable_tokens_once() {
         )
         .await;
     assert_eq!(
-        idp.poll(&auth_req_id).await.1["error"],
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
         "authorization_pending"
     );
 
@@ -341,7 +350,7 @@ async fn approval_yields_verifiable_tokens_once() {
         StatusCode::NO_CONTENT
     );
 
-    let (status, tokens) = idp.poll(&auth_req_id).await;
+    let (status, tokens) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["scope"], "openid api1.read offline_access");
@@ -381,7 +390,10 @@ async fn approval_yields_verifiable_tokens_once() {
     );
 
     // Single use.
-    assert_eq!(idp.poll(&auth_req_id).await.1["error"], "invalid_grant");
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
+        "invalid_grant"
+    );
 
     let userinfo: Value = Client::new()
         .get(idp.url("/connect/userinfo"))
@@ -441,7 +453,7 @@ async fn no_refresh_token_without_offline_access_and_profile_claims_when_granted
         idp.complete(&alice, granted).await.status(),
         StatusCode::NO_CONTENT
     );
-    let (_, tokens) = idp.poll(&auth_req_id).await;
+    let (_, tokens) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(tokens["scope"], "openid profile email");
     assert!(tokens.get("refresh_token").is_none());
     let claims =
@@ -463,7 +475,7 @@ async fn denial_is_access_denied() {
         idp.complete(&alice, denied).await.status(),
         StatusCode::NO_CONTENT
     );
-    let (status, body) = idp.poll(&auth_req_id).await;
+    let (status, body) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(
         (status, body["error"].as_str().unwrap()),
         (StatusCode::BAD_REQUEST, "access_denied")

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 
-use crate::support::{Process, TempDb, free_port};
+use crate::support::{DemoConfig, Provider, ProviderOptions, TempDir, spawned};
 
 fn resident_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -58,16 +58,14 @@ async fn flood(base: &str, count: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_anonymous_requests_leaves_memory_flat() {
-    let dir =
-        std::env::temp_dir().join(format!("ciba-flood-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _cleanup = TempDb(dir.clone());
-    let port = free_port();
-    let config = dir.join("ciba-idp.toml");
-    // No rate limit may mask the cost of a request: the sign-in page has none anyway.
-    std::fs::write(&config, crate::support::DEMO_CONFIG).unwrap();
-    let server = Process::start_with(&config, &dir.join("ciba-idp.db"), port, "warn", None).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let dir = TempDir::new();
+    // On a database file, as deployed; the sign-in page has no rate limit to mask its cost.
+    let server = Provider::start_with(ProviderOptions {
+        db: Some(dir.0.join("ciba-idp.db")),
+        ..spawned(DemoConfig::load())
+    })
+    .await;
+    let base = server.base.clone();
 
     // Warm up allocator arenas, connection buffers and the database's page cache first.
     flood(&base, 6_000).await;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{DEMO_CONFIG, TempDb, free_port};
+use crate::support::{DEMO_CONFIG, TempDir, free_port};
 
 /// Starts the binary with `config` and `db`; it must give up at once. Returns what it said.
 fn refuses_to_start(config: &Path, db: &Path) -> String {
@@ -25,14 +25,8 @@ fn refuses_to_start(config: &Path, db: &Path) -> String {
     stderr
 }
 
-fn scratch() -> TempDb {
-    let dir = std::env::temp_dir().join(format!(
-        "ciba-startup-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDb(dir)
+fn scratch() -> TempDir {
+    TempDir::new()
 }
 
 #[test]

@@ -1,38 +1,60 @@
-//! A fresh provider per test (in-memory database) and the clients that talk to it.
+//! A fresh provider per test (in-memory database, served inside the test process so it can be built
+//! from any configuration), and the parties that talk to it: the shared test-support crate's typed
+//! client and signed-in browser, plus the raw calls the protocol and login tests examine.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::time::Duration;
 
 use ciba_idp::config::Config;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
+pub use ciba_test_support::{
+    DEMO_CLIENT, DemoConfig, Host, Provider, ProviderOptions, TempDir, free_port,
+};
+
 pub const DEMO_CONFIG: &str = include_str!("../../ciba-idp.toml");
 
+/// The binary this test run built, as deployed (its own process), with `config`.
+pub fn spawned(config: DemoConfig) -> ProviderOptions {
+    ProviderOptions {
+        binary: Some(env!("CARGO_BIN_EXE_ciba-idp").into()),
+        config,
+        ..ProviderOptions::default()
+    }
+}
+
 /// A client that exists but may not use CIBA, for `unauthorized_client`.
-const NO_CIBA_CLIENT: &str = r#"
-[[clients]]
-client_id = "no-ciba"
-client_secret = "no-ciba-secret"
-client_name = "No CIBA"
-allowed_scopes = ["openid"]
-allow_ciba = false
-"#;
+fn no_ciba_client() -> toml::Table {
+    toml::toml! {
+        client_id = "no-ciba"
+        client_secret = "no-ciba-secret"
+        client_name = "No CIBA"
+        allowed_scopes = ["openid"]
+        allow_ciba = false
+    }
+}
 
 pub struct Idp {
-    pub base: String,
+    host: Host,
+}
+
+impl Deref for Idp {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
 }
 
 impl Idp {
     pub async fn start() -> Self {
-        Self::start_with_config(|demo| demo).await
+        Self::start_with_config(DemoConfig::load()).await
     }
 
-    /// A provider whose demo configuration `edit` changed first.
-    pub async fn start_with_config(edit: impl FnOnce(String) -> String) -> Self {
-        let text = edit(format!("{DEMO_CONFIG}{NO_CIBA_CLIENT}"));
+    /// A provider with `config` (the demo configuration, edited by setting name).
+    pub async fn start_with_config(config: DemoConfig) -> Self {
+        let text = config.push("clients", no_ciba_client()).text();
         let config = Config::parse(&text).expect("test config");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -54,14 +76,17 @@ impl Idp {
             .await
             .unwrap()
         });
-        Self { base }
+        Self::at(base)
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+    /// The same calls against a provider that runs elsewhere (a spawned binary).
+    pub fn at(base: impl Into<String>) -> Self {
+        Self {
+            host: Host::new(base),
+        }
     }
 
-    /// `POST /connect/ciba` as `demo-client` (client_secret_basic).
+    /// `POST /connect/ciba` as `demo-client` (client_secret_basic), the answer as the wire has it.
     pub async fn backchannel(&self, params: &[(&str, &str)]) -> Response {
         self.backchannel_as("demo-client", "demo-secret", params)
             .await
@@ -82,56 +107,10 @@ impl Idp {
             .unwrap()
     }
 
-    /// Starts a request for `user` and returns its `auth_req_id`.
-    pub async fn start_request(&self, user: &str, scope: &str, binding_message: &str) -> String {
-        let response = self
-            .backchannel(&[
-                ("scope", scope),
-                ("login_hint", user),
-                ("binding_message", binding_message),
-            ])
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        body["auth_req_id"].as_str().unwrap().to_owned()
-    }
-
-    /// Polls the token endpoint once as `demo-client`.
-    pub async fn poll(&self, auth_req_id: &str) -> (StatusCode, Value) {
-        self.poll_as("demo-client", "demo-secret", auth_req_id)
-            .await
-    }
-
-    pub async fn poll_as(
-        &self,
-        client_id: &str,
-        secret: &str,
-        auth_req_id: &str,
-    ) -> (StatusCode, Value) {
-        let response = Client::new()
-            .post(self.url("/connect/token"))
-            .basic_auth(client_id, Some(secret))
-            .form(&[
-                ("grant_type", "urn:openid:params:grant-type:ciba"),
-                ("auth_req_id", auth_req_id),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
-
-    /// A browser-like client (cookie jar, no redirects followed) signed in as `user`.
+    /// A browser-like client (cookie jar, no redirects followed) signed in as `user` (password =
+    /// user name in the demo configuration) through the sign-in form.
     pub async fn browser(&self, user: &str) -> Client {
-        let browser = self.anonymous_browser();
-        let response = self.sign_in(&browser, user, user, "/ciba/").await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "sign-in as {user}"
-        );
-        browser
+        self.signed_in(user, user).await.http().clone()
     }
 
     pub fn anonymous_browser(&self) -> Client {
@@ -235,97 +214,4 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
         "{body}"
     );
     body
-}
-
-/// `ciba-idp` as deployed: its own process over a database file.
-pub struct Process {
-    child: Child,
-}
-
-impl Process {
-    /// With the demo configuration, logging only warnings.
-    pub async fn start(db: &Path, port: u16) -> Self {
-        let config = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/ciba-idp.toml"));
-        Self::start_with(config, db, port, "warn", None).await
-    }
-
-    /// With `config`, logging at `rust_log` into the file `log` (both stdout and stderr) if given.
-    pub async fn start_with(
-        config: &Path,
-        db: &Path,
-        port: u16,
-        rust_log: &str,
-        log: Option<&Path>,
-    ) -> Self {
-        let output = || match log {
-            Some(path) => Stdio::from(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .unwrap(),
-            ),
-            None => Stdio::null(),
-        };
-        let child = Command::new(env!("CARGO_BIN_EXE_ciba-idp"))
-            .arg("--config")
-            .arg(config)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .arg("--db")
-            .arg(db)
-            .env("RUST_LOG", rust_log)
-            .stdin(Stdio::null())
-            .stdout(output())
-            .stderr(if log.is_some() {
-                output()
-            } else {
-                Stdio::inherit()
-            })
-            .spawn()
-            .expect("ciba-idp starts");
-        let discovery = format!("http://127.0.0.1:{port}/.well-known/openid-configuration");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while reqwest::get(&discovery).await.is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "ciba-idp did not start listening"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { child }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGKILL: the process gets no chance to flush, close or checkpoint anything.
-    pub fn kill_hard(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A scratch directory, removed on drop.
-pub struct TempDb(pub PathBuf);
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
