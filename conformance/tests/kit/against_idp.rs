@@ -4,11 +4,11 @@ use ciba_conformance::checks::PROMISES;
 use ciba_conformance::user::BrowserSession;
 use url::Url;
 
-use crate::support::{Idp, TempDir, kit, kit_args};
+use crate::support::{TempDir, kit, kit_args, start_idp};
 
 #[tokio::test]
 async fn ciba_idp_keeps_every_promise() {
-    let idp = Idp::start(false).await;
+    let idp = start_idp(None, false).await;
     let all = format!("{} passed, 0 failed", PROMISES.len());
 
     // With a client whose code check is on, every promise is checked.
@@ -83,7 +83,7 @@ async fn ciba_idp_keeps_every_promise() {
 /// Duende deletes a decided request when the client polls; the contract promises 409 after that too.
 #[tokio::test]
 async fn duende_forgetting_breaks_exactly_409_after_poll() {
-    let idp = Idp::start(true).await;
+    let idp = start_idp(None, true).await;
     let run = kit(&kit_args(
         &idp.base,
         &["--sign-in", "alice:alice", "--json"],

@@ -14,7 +14,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::support::{Idp, kit, kit_args};
+use crate::support::{kit, kit_args, start_idp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
@@ -134,7 +134,7 @@ async fn each_fault_fails_its_promise() {
 async fn run_with(fault: Fault) -> (Option<i32>, Vec<String>, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let idp = Idp::start_behind(Some(&issuer), false).await;
+    let idp = start_idp(Some(&issuer), false).await;
     let proxy = Arc::new(Proxy {
         upstream: idp.base.clone(),
         origin: issuer.clone(),

@@ -5,84 +5,43 @@
 //! other's requests. Both run in their own process group and are killed with it when the test ends,
 //! pass or fail.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 
-/// The repository root (this crate lives in `tests/e2e`).
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use ciba_test_support::{
+    DEMO_CLIENT, DemoConfig, Host, Process, Provider, ProviderOptions, TempDir, TokenAnswer,
+    free_port, wait_until_listening, workspace_root,
+};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// A running `ciba-idp` serving the built SPA (the shared test-support crate's [`Provider`]).
+pub struct Idp(Provider);
 
-/// A child process, killed when the test ends, pass or fail. (Chromium, chromedriver's child, is
-/// closed by `Browser::quit`, or by thirtyfour's own drop guard when a test panics first.)
-struct Process(Child);
+impl Deref for Idp {
+    type Target = Provider;
 
-impl Process {
-    fn spawn(command: &mut Command) -> Self {
-        let child = command
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
-        Self(child)
+    fn deref(&self) -> &Provider {
+        &self.0
     }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_until_listening(url: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if reqwest::get(url).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not start listening at {url}");
-}
-
-/// A running `ciba-idp` with the demo configuration and the built SPA.
-pub struct Idp {
-    pub base: String,
-    /// The demo vendor portal's origin, when started with one ([`Idp::start_with_portal`]).
-    pub portal: Option<String>,
-    _process: Process,
-    _config_dir: Option<TempDir>,
 }
 
 impl Idp {
     /// A provider with the committed demo configuration.
     pub async fn start() -> Self {
-        Self::start_with_config(workspace_root().join("idp/ciba-idp.toml"), None).await
+        Self::start_with_config(DemoConfig::load()).await
     }
 
-    /// A provider with the demo configuration as `edit` changes it (e.g. extra clients and scopes).
-    pub async fn start_with_demo_config_edited(edit: impl FnOnce(String) -> String) -> Self {
-        let demo = std::fs::read_to_string(workspace_root().join("idp/ciba-idp.toml")).unwrap();
-        let dir = TempDir::new();
-        let path = dir.0.join("ciba-idp.toml");
-        std::fs::write(&path, edit(demo)).unwrap();
-        let mut idp = Self::start_with_config(path, None).await;
-        idp._config_dir = Some(dir);
-        idp
+    /// A provider with `config` (the demo configuration edited by setting name).
+    pub async fn start_with_config(config: DemoConfig) -> Self {
+        Self::start_with(ProviderOptions {
+            config,
+            ..ProviderOptions::default()
+        })
+        .await
     }
 
     /// A provider that also serves the demo vendor portal on another port (another origin), which
@@ -94,152 +53,21 @@ impl Idp {
     /// The same with the portal's origin under `host` (e.g. `localhost`: another *site* than the
     /// provider's `127.0.0.1`, so the page in its frame is a third party).
     pub async fn start_with_portal_on(host: &str) -> Self {
-        let portal_port = free_port();
-        let demo = std::fs::read_to_string(workspace_root().join("idp/ciba-idp.toml")).unwrap();
-        let allowed = format!("allowed_origins = [\"http://{host}:{portal_port}\"]");
-        let edited = demo.replace("allowed_origins = [\"http://127.0.0.1:8081\"]", &allowed);
-        assert!(
-            edited.contains(&allowed),
-            "the demo configuration changed shape"
-        );
-        let dir = TempDir::new();
-        let path = dir.0.join("ciba-idp.toml");
-        std::fs::write(&path, edited).unwrap();
-        let mut idp = Self::start_with_config(path, Some((host, portal_port))).await;
-        idp._config_dir = Some(dir);
-        idp
+        Self::start_with(ProviderOptions {
+            portal_host: Some(host.to_owned()),
+            ..ProviderOptions::default()
+        })
+        .await
     }
 
-    async fn start_with_config(config: PathBuf, portal: Option<(&str, u16)>) -> Self {
-        let root = workspace_root();
-        let binary = std::env::var_os("CIBA_IDP_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/debug/ciba-idp"));
-        let dist = std::env::var_os("CIBA_DIST")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("dist"));
-        assert!(
-            binary.is_file(),
-            "build ciba-idp first ({} is missing; `make test` does)",
-            binary.display()
-        );
-        assert!(
-            dist.join("index.html").is_file(),
-            "build the SPA first ({} is missing)",
-            dist.display()
-        );
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut command = Command::new(binary);
-        command
-            .arg("--config")
-            .arg(config)
-            .args([
-                "--db",
-                ":memory:",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--dist",
-            ])
-            .arg(dist)
-            .env("RUST_LOG", "warn");
-        let portal = portal.map(|(host, portal_port)| {
-            command.args(["--demo-portal", &format!("127.0.0.1:{portal_port}")]);
-            format!("http://{host}:{portal_port}")
-        });
-        let process = Process::spawn(&mut command);
-        wait_until_listening(
-            &format!("{base}/.well-known/openid-configuration"),
-            "ciba-idp",
+    async fn start_with(options: ProviderOptions) -> Self {
+        Self(
+            Provider::start_with(ProviderOptions {
+                spa: true,
+                ..options
+            })
+            .await,
         )
-        .await;
-        if let Some(portal) = &portal {
-            wait_until_listening(&format!("{portal}/"), "the demo portal").await;
-        }
-        Self {
-            base,
-            portal,
-            _process: process,
-            _config_dir: None,
-        }
-    }
-
-    /// The provider's process id (for its memory use).
-    pub fn pid(&self) -> u32 {
-        self._process.0.id()
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// What a relying party does first: `POST /connect/ciba` as `demo-client`; returns `auth_req_id`.
-    pub async fn start_request(&self, user: &str, scope: &str, binding_message: &str) -> String {
-        self.start_request_as(("demo-client", "demo-secret"), user, scope, binding_message)
-            .await
-    }
-
-    /// The same as another client, given as `(client_id, client_secret)`.
-    pub async fn start_request_as(
-        &self,
-        client: (&str, &str),
-        user: &str,
-        scope: &str,
-        binding_message: &str,
-    ) -> String {
-        self.start_request_with(client, user, scope, binding_message, &[])
-            .await
-    }
-
-    /// The same with more backchannel parameters (e.g. `requested_expiry`).
-    pub async fn start_request_with(
-        &self,
-        (client_id, secret): (&str, &str),
-        user: &str,
-        scope: &str,
-        binding_message: &str,
-        extra: &[(&str, &str)],
-    ) -> String {
-        let mut form = vec![
-            ("scope", scope),
-            ("login_hint", user),
-            ("binding_message", binding_message),
-        ];
-        form.extend_from_slice(extra);
-        let response = reqwest::Client::new()
-            .post(self.url("/connect/ciba"))
-            .basic_auth(client_id, Some(secret))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, 200, "{body}");
-        body["auth_req_id"].as_str().unwrap().to_owned()
-    }
-
-    /// One poll of the token endpoint as `demo-client`; returns the JSON body.
-    pub async fn poll(&self, auth_req_id: &str) -> Value {
-        self.poll_as(("demo-client", "demo-secret"), auth_req_id)
-            .await
-    }
-
-    /// One poll as another client, given as `(client_id, client_secret)`.
-    pub async fn poll_as(&self, (client_id, secret): (&str, &str), auth_req_id: &str) -> Value {
-        reqwest::Client::new()
-            .post(self.url("/connect/token"))
-            .basic_auth(client_id, Some(secret))
-            .form(&[
-                ("grant_type", "urn:openid:params:grant-type:ciba"),
-                ("auth_req_id", auth_req_id),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 }
 
@@ -270,6 +98,15 @@ pub struct Browser {
 impl Browser {
     pub async fn start() -> Self {
         Self::start_with_args(&[]).await
+    }
+
+    /// A fresh browser on the provider's page, signed in as `user` (the demo's password is the user
+    /// name) through the sign-in form the page sends it to.
+    pub async fn signed_in_as(idp: &Idp, user: &str) -> Self {
+        let browser = Self::start().await;
+        browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+        browser.sign_in(user, user).await;
+        browser
     }
 
     /// A browser whose user prefers `language` (e.g. `de-DE`): `navigator.languages` and
@@ -594,22 +431,4 @@ pub fn assert_fits_phone(layout: &Value, width: u32) {
         layout["approve"]["height"].as_f64().unwrap() >= 44.0,
         "{layout}"
     );
-}
-
-/// A scratch directory removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path =
-            std::env::temp_dir().join(format!("ciba-e2e-{}-{}", std::process::id(), free_port()));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

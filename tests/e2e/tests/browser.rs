@@ -1,7 +1,7 @@
 //! The foundation's promise, in a real browser: sign in, see the requests clients started, approve or
 //! deny, and the polling client gets tokens or `access_denied`.
 
-use ciba_e2e::{Browser, Idp, assert_fits_phone, jwt_claims};
+use ciba_e2e::{Browser, DEMO_CLIENT, DemoConfig, Idp, assert_fits_phone, jwt_claims};
 use thirtyfour::prelude::*;
 
 async fn is_checked(element: &WebElement) -> bool {
@@ -66,7 +66,7 @@ async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked()
     browser.wait_for("#approve").await.click().await.unwrap();
     browser.wait_for("[data-outcome=approved]").await;
 
-    let tokens = idp.poll(&auth_req_id).await;
+    let tokens = idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1;
     assert_eq!(tokens["scope"], "openid profile api1.read", "{tokens}");
     let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(claims["sub"], "818727", "alice's subject");
@@ -79,9 +79,7 @@ async fn a_deep_link_survives_sign_in_and_denying_gives_access_denied() {
     let auth_req_id = idp
         .start_request("alice", "openid profile", "Caller 0815")
         .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     let internal_id = browser.first_request_id().await;
 
     // The session ends (as it would after idle time); the notification link still leads back here.
@@ -116,7 +114,10 @@ async fn a_deep_link_survives_sign_in_and_denying_gives_access_denied() {
     browser.wait_for("#deny").await.click().await.unwrap();
     browser.wait_for("[data-outcome=denied]").await;
 
-    assert_eq!(idp.poll(&auth_req_id).await["error"], "access_denied");
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
+        "access_denied"
+    );
     browser.quit().await;
 }
 
@@ -124,9 +125,7 @@ async fn a_deep_link_survives_sign_in_and_denying_gives_access_denied() {
 async fn bob_sees_none_of_alices_requests() {
     let idp = Idp::start().await;
     idp.start_request("alice", "openid", "For Alice only").await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     let internal_id = browser.first_request_id().await;
 
     browser.driver.delete_all_cookies().await.unwrap();
@@ -174,12 +173,9 @@ async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
 #[tokio::test]
 async fn pages_are_served_with_a_strict_content_security_policy() {
     // No portal allowed: nobody may frame the page.
-    let idp = Idp::start_with_demo_config_edited(|config| {
-        config.replace(
-            "allowed_origins = [\"http://127.0.0.1:8081\"]",
-            "allowed_origins = []",
-        )
-    })
+    let idp = Idp::start_with_config(
+        DemoConfig::load().set("embedding.allowed_origins", Vec::<String>::new()),
+    )
     .await;
     for path in ["/ciba/", "/ciba/requests/anything", "/Account/Login"] {
         let response = reqwest::get(idp.url(path)).await.unwrap();
@@ -220,9 +216,7 @@ async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
     let auth_req_id = idp
         .start_request("alice", "openid profile email", "Desk 7")
         .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.open_first_request().await;
     let consent_path = browser.path_and_query().await;
     browser
@@ -258,7 +252,7 @@ async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
     browser.wait_for("#approve").await.click().await.unwrap();
     browser.wait_for("[data-outcome=approved]").await;
 
-    let tokens = idp.poll(&auth_req_id).await;
+    let tokens = idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1;
     assert_eq!(tokens["scope"], "openid profile", "{tokens}");
     browser.quit().await;
 }

@@ -19,9 +19,7 @@ async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browse
     let idp = Idp::start().await;
     idp.start_request("alice", "openid profile", "Till 3: 4711")
         .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
     let cdp = browser.driver.cdp();
     if let Some(network) = network {

@@ -3,7 +3,7 @@
 //! attacker (a form post to the login). None of it works: the request stays pending, the user stays
 //! who they are.
 
-use ciba_e2e::{Browser, Idp};
+use ciba_e2e::{Browser, DEMO_CLIENT, Idp};
 use serde_json::{Value, json};
 
 /// Puts `body` in a page of its own, on an opaque origin (`data:`): not the provider's.
@@ -52,9 +52,7 @@ async fn a_page_on_another_origin_can_neither_decide_nor_sign_in_for_the_user() 
     let auth_req_id = idp
         .start_request("alice", "openid profile", "Till 3: 4711")
         .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     let internal_id = browser.first_request_id().await;
     let complete = idp.url("/api/ciba/complete");
     let decision =
@@ -114,7 +112,7 @@ async fn a_page_on_another_origin_can_neither_decide_nor_sign_in_for_the_user() 
         "Alice Smith"
     );
     assert_eq!(
-        idp.poll(&auth_req_id).await["error"],
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
         "authorization_pending",
         "nothing was decided"
     );

@@ -4,16 +4,9 @@
 
 use std::time::Duration;
 
-use ciba_e2e::{Browser, Idp, assert_fits_phone};
+use ciba_e2e::{Browser, DEMO_CLIENT, Idp, assert_fits_phone};
 use serde_json::json;
 use thirtyfour::{Key, components::SelectElement, prelude::*};
-
-/// Signs alice in from the list and opens the first request on it.
-async fn open_first_request_as_alice(browser: &Browser, idp: &Idp) {
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
-    browser.open_first_request().await;
-}
 
 #[tokio::test]
 async fn a_german_browser_gets_german_and_a_chosen_language_is_kept() {
@@ -64,8 +57,8 @@ async fn a_decision_made_in_another_tab_is_reported_not_repeated() {
     let auth_req_id = idp
         .start_request("alice", "openid profile", "Till 3: 4711")
         .await;
-    let browser = Browser::start().await;
-    open_first_request_as_alice(&browser, &idp).await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
+    browser.open_first_request().await;
     let consent_url = browser.driver.current_url().await.unwrap();
 
     // The same request, denied in a second tab while the first still shows it.
@@ -100,25 +93,26 @@ async fn a_decision_made_in_another_tab_is_reported_not_repeated() {
             .contains("You already denied this."),
         "the first tab learns what happened instead of approving"
     );
-    assert_eq!(idp.poll(&auth_req_id).await["error"], "access_denied");
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
+        "access_denied"
+    );
     browser.quit().await;
 }
 
 #[tokio::test]
 async fn a_request_that_expires_while_open_can_no_longer_be_approved() {
     let idp = Idp::start().await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("[data-state=empty]").await;
 
     let auth_req_id = idp
-        .start_request_with(
+        .start_request_as(
             ("demo-client", "demo-secret"),
             "alice",
             "openid profile",
-            "Till 3: 4711",
-            &[("requested_expiry", "6")],
+            Some("Till 3: 4711"),
+            Some(6),
         )
         .await;
     browser.driver.refresh().await.unwrap();
@@ -137,7 +131,10 @@ async fn a_request_that_expires_while_open_can_no_longer_be_approved() {
             .unwrap(),
         "Expired"
     );
-    assert_eq!(idp.poll(&auth_req_id).await["error"], "expired_token");
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
+        "expired_token"
+    );
 
     browser
         .wait_for("[data-state=expired] a")
@@ -185,11 +182,9 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
     let pos = ("pos-terminal", "pos-secret");
     let code = "Kasse 3: 4711";
     let auth_req_id = idp
-        .start_request_as(pos, "alice", "openid profile", code)
+        .start_request_as(pos, "alice", "openid profile", Some(code), None)
         .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     let row = browser
         .wait_for("a[data-request-id]")
         .await
@@ -233,13 +228,13 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
     wait_enabled(&approve, true).await;
     approve.click().await.unwrap();
     browser.wait_for("[data-outcome=approved]").await;
-    let tokens = idp.poll_as(pos, &auth_req_id).await;
+    let tokens = idp.poll_json(pos, &auth_req_id).await.1;
     assert_eq!(tokens["scope"], "openid profile", "{tokens}");
 
     // Another request, a wrong pick: the server refuses it, and only Deny is left.
     let code = "Kasse 3: 0815";
     let auth_req_id = idp
-        .start_request_as(pos, "alice", "openid profile", code)
+        .start_request_as(pos, "alice", "openid profile", Some(code), None)
         .await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();
     browser.open_first_request().await;
@@ -261,7 +256,7 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
     }
     browser.wait_for("#deny").await.click().await.unwrap();
     browser.wait_for("[data-outcome=denied]").await;
-    let denied = idp.poll_as(pos, &auth_req_id).await;
+    let denied = idp.poll_json(pos, &auth_req_id).await.1;
     assert_eq!(denied["error"], "access_denied", "{denied}");
     browser.quit().await;
 }
@@ -277,7 +272,8 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
         ("pos-terminal", "pos-secret"),
         "alice",
         "openid",
-        "Till 7: 0042",
+        Some("Till 7: 0042"),
+        None,
     )
     .await;
     idp.start_request(
@@ -290,12 +286,11 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
         ("callcentre", "callcentre-secret"),
         "alice",
         "openid profile",
-        "Call 0815",
+        Some("Call 0815"),
+        None,
     )
     .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     let oldest = browser.first_request_id().await;
     browser
         .driver
@@ -409,9 +404,7 @@ async fn a_keyboard_alone_can_untick_a_scope_and_approve() {
     let auth_req_id = idp
         .start_request("alice", "openid profile email", "Till 3: 4711")
         .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
 
     tab_to(&browser, "a[data-request-id]").await;
@@ -428,7 +421,7 @@ async fn a_keyboard_alone_can_untick_a_scope_and_approve() {
     press(&browser, Key::Enter).await;
     browser.wait_for("[data-outcome=approved]").await;
 
-    let tokens = idp.poll(&auth_req_id).await;
+    let tokens = idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1;
     assert_eq!(tokens["scope"], "openid profile", "{tokens}");
     browser.quit().await;
 }

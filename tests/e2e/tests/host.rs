@@ -3,7 +3,7 @@
 //! and a host that forgets a decided request once the client has polled (Duende) still gets the truth
 //! told about it.
 
-use ciba_e2e::{Browser, Idp};
+use ciba_e2e::{Browser, DEMO_CLIENT, DemoConfig, Idp};
 use serde_json::json;
 use thirtyfour::prelude::*;
 
@@ -11,9 +11,7 @@ use thirtyfour::prelude::*;
 async fn sign_out_ends_the_session_on_the_server() {
     let idp = Idp::start().await;
     idp.start_request("alice", "openid", "Till 3: 4711").await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.open_first_request().await;
     let cookie = browser
         .driver
@@ -67,24 +65,22 @@ async fn sign_out_ends_the_session_on_the_server() {
 /// it. The person who approved it must not be told "not found", in this tab or another.
 #[tokio::test]
 async fn a_decision_the_host_forgot_is_shown_as_done() {
-    let idp = Idp::start_with_demo_config_edited(|demo| {
-        format!("{demo}\n[duende]\nremove_decided_on_poll = true\n")
-    })
-    .await;
+    let idp = Idp::start_with_config(DemoConfig::load().duende_forgets_decisions()).await;
     let auth_req_id = idp
         .start_request("alice", "openid profile", "Till 3: 4711")
         .await;
-    let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    browser.sign_in("alice", "alice").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.open_first_request().await;
     let consent = browser.driver.current_url().await.unwrap();
     browser.wait_for("#approve").await.click().await.unwrap();
     browser.wait_for("[data-outcome=approved]").await;
 
-    assert_eq!(idp.poll(&auth_req_id).await["scope"], "openid profile");
     assert_eq!(
-        idp.poll(&auth_req_id).await["error"],
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["scope"],
+        "openid profile"
+    );
+    assert_eq!(
+        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
         "invalid_grant",
         "the host forgot it"
     );

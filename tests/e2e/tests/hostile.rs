@@ -1,7 +1,8 @@
 //! Hostile text from clients and configuration goes through ciba-idp into the page: nothing runs,
 //! nothing unsafe is linked, and a phone-sized layout holds.
 
-use ciba_e2e::{Browser, Idp};
+use ciba_e2e::{Browser, DemoConfig, Idp};
+use ciba_test_support::client::BackchannelAnswer;
 use serde_json::{Value, json};
 
 /// Script that would set `window.__xss` if it ever ran.
@@ -12,47 +13,47 @@ fn binding_messages() -> Vec<String> {
     vec![
         format!("{SCRIPT_TAG} Till 3"),
         format!("{EVENT_HANDLER} Till 4"),
-        // A right-to-left override trying to disguise what is shown, and zero-width characters.
-        "\u{202E}exe.txt\u{202C} Pay\u{200B}Pal\u{200D} 4711".to_owned(),
         "承認してください 🔐 مرحبا بك 4711".to_owned(),
         "W".repeat(10_000),
     ]
 }
 
-fn toml_string(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
+/// A right-to-left override disguising what is shown, and zero-width characters: refused by the
+/// provider before any page could show it (`invalid_binding_message`).
+const DISGUISED: &str = "\u{202E}exe.txt\u{202C} Pay\u{200B}Pal\u{200D} 4711";
 
 /// The demo configuration plus a client and a scope whose every string is hostile.
-fn hostile_config(demo: String) -> String {
+fn hostile_config() -> DemoConfig {
     let client_name = format!("{EVENT_HANDLER}Evil {}", "Corp".repeat(50));
     let scope_name = format!("{SCRIPT_TAG}Read everything");
     let description = format!("{EVENT_HANDLER} {}", "A".repeat(10_000));
-    let demo = demo.replace("max_chars = 64", "max_chars = 10000");
-    assert!(
-        demo.contains("max_chars = 10000"),
-        "the demo file sets max_chars"
-    );
-    format!(
-        "{demo}
-[[clients]]
-client_id = \"hostile\"
-client_secret = \"hostile-secret\"
-client_name = {}
-client_uri = \"javascript:window.__xss=1\"
-logo_uri = \"javascript:window.__xss=1\"
-allowed_scopes = [\"openid\", \"profile\", \"hostile.scope\"]
-
-[[api_scopes]]
-name = \"hostile.scope\"
-display_name = {}
-description = {}
-resources = [\"<b>api</b>\"]
-",
-        toml_string(&client_name),
-        toml_string(&scope_name),
-        toml_string(&description),
-    )
+    let client = toml::toml! {
+        client_id = "hostile"
+        client_secret = "hostile-secret"
+        client_uri = "javascript:window.__xss=1"
+        logo_uri = "javascript:window.__xss=1"
+        allowed_scopes = ["openid", "profile", "hostile.scope"]
+    };
+    let scope = toml::toml! {
+        name = "hostile.scope"
+        resources = ["<b>api</b>"]
+    };
+    let with = |mut table: toml::Table, fields: [(&str, &str); 1]| {
+        for (name, value) in fields {
+            table.insert(name.into(), value.into());
+        }
+        table
+    };
+    DemoConfig::load()
+        .set("binding_message.max_chars", 10_000)
+        .push("clients", with(client, [("client_name", &client_name)]))
+        .push(
+            "api_scopes",
+            with(
+                with(scope, [("display_name", &scope_name)]),
+                [("description", &description)],
+            ),
+        )
 }
 
 /// What the page must never show: markup from the server as elements, a script that ran, a link
@@ -85,17 +86,28 @@ fn assert_safe(page: &Value, where_: &str) {
 
 #[tokio::test]
 async fn hostile_strings_are_shown_as_text_and_break_nothing() {
-    let idp = Idp::start_with_demo_config_edited(hostile_config).await;
+    let idp = Idp::start_with_config(hostile_config()).await;
     let messages = binding_messages();
     for message in &messages {
         idp.start_request_as(
             ("hostile", "hostile-secret"),
             "alice",
             "openid profile hostile.scope",
-            message,
+            Some(message),
+            None,
         )
         .await;
     }
+    let disguised = idp
+        .client(("hostile", "hostile-secret"))
+        .await
+        .start_request("alice", "openid", Some(DISGUISED), None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&disguised, BackchannelAnswer::Refused(e) if e.error == "invalid_binding_message"),
+        "{disguised:?}"
+    );
     let browser = Browser::start().await;
     browser.emulate_phone(320).await;
     browser.driver.goto(idp.url("/ciba/")).await.unwrap();

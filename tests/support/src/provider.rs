@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::{DemoConfig, Host, Process, TempDir, free_port, wait_until_listening, workspace_root};
 
@@ -89,8 +90,6 @@ impl Provider {
 
     pub async fn start_with(options: ProviderOptions) -> Self {
         let dir = TempDir::new();
-        let port = options.port.unwrap_or_else(free_port);
-        let base = format!("http://127.0.0.1:{port}");
         let mut config = options.config;
         let portal = options.portal_host.map(|host| {
             let portal_port = free_port();
@@ -100,23 +99,7 @@ impl Provider {
             (origin, portal_port)
         });
         let config_path = config.write(&dir.0);
-        let mut command = Command::new(options.binary.unwrap_or_else(binary));
-        command
-            .arg("--config")
-            .arg(&config_path)
-            .arg("--db")
-            .arg(options.db.unwrap_or_else(|| ":memory:".into()))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", &options.rust_log);
-        if options.spa {
-            command.arg("--dist").arg(dist());
-        }
-        if let Some(issuer) = &options.issuer {
-            command.args(["--issuer", issuer]);
-        }
-        if let Some((_, portal_port)) = &portal {
-            command.args(["--demo-portal", &format!("127.0.0.1:{portal_port}")]);
-        }
+        let binary = options.binary.unwrap_or_else(binary);
         let output = || match &options.log {
             Some(path) => Stdio::from(
                 std::fs::OpenOptions::new()
@@ -127,18 +110,41 @@ impl Provider {
             ),
             None => Stdio::null(),
         };
-        // Without a log file, what it says on stderr (a panic) shows in the test's output.
-        command.stdout(output()).stderr(if options.log.is_some() {
-            output()
-        } else {
-            Stdio::inherit()
-        });
-        let process = Process::spawn(&mut command);
-        wait_until_listening(
-            &format!("{base}/.well-known/openid-configuration"),
-            "ciba-idp",
-        )
-        .await;
+        // A free port may be taken by a neighbour before ciba-idp binds it: then try another.
+        let (process, port) = 'started: {
+            for _ in 0..3 {
+                let port = options.port.unwrap_or_else(free_port);
+                let mut command = Command::new(&binary);
+                command
+                    .arg("--config")
+                    .arg(&config_path)
+                    .arg("--db")
+                    .arg(options.db.clone().unwrap_or_else(|| ":memory:".into()))
+                    .args(["--listen", &format!("127.0.0.1:{port}")])
+                    .env("RUST_LOG", &options.rust_log);
+                if options.spa {
+                    command.arg("--dist").arg(dist());
+                }
+                if let Some(issuer) = &options.issuer {
+                    command.args(["--issuer", issuer]);
+                }
+                if let Some((_, portal_port)) = &portal {
+                    command.args(["--demo-portal", &format!("127.0.0.1:{portal_port}")]);
+                }
+                // Without a log file, what it says on stderr (a panic) shows in the test's output.
+                command.stdout(output()).stderr(if options.log.is_some() {
+                    output()
+                } else {
+                    Stdio::inherit()
+                });
+                let mut process = Process::spawn(&mut command);
+                if listening(&mut process, port).await {
+                    break 'started (process, port);
+                }
+            }
+            panic!("ciba-idp exited three times on start (see its output above)");
+        };
+        let base = format!("http://127.0.0.1:{port}");
         if let Some((origin, _)) = &portal {
             wait_until_listening(&format!("{origin}/"), "the demo portal").await;
         }
@@ -159,6 +165,25 @@ impl Provider {
     /// SIGKILL: no chance to flush, close or checkpoint anything.
     pub fn kill_hard(self) {
         self.process.kill_hard();
+    }
+}
+
+/// Waits until the provider answers discovery (true) or its process has exited (false).
+async fn listening(process: &mut Process, port: u16) -> bool {
+    let discovery = format!("http://127.0.0.1:{port}/.well-known/openid-configuration");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if reqwest::get(&discovery).await.is_ok() {
+            return true;
+        }
+        if process.0.try_wait().unwrap().is_some() {
+            return false;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ciba-idp did not start listening"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use ciba_e2e::{Browser, Idp, workspace_root};
+use ciba_e2e::{Browser, DemoConfig, Idp, workspace_root};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -37,7 +37,7 @@ async fn main() {
     );
     section(&mut report, &bytes());
     section(&mut report, &levers());
-    let idp = Idp::start_with_demo_config_edited(load_config).await;
+    let idp = Idp::start_with_config(load_config()).await;
     section(&mut report, &browser_timings(&idp).await);
     section(&mut report, &polling_cost(&idp).await);
     section(&mut report, &load(&idp).await);
@@ -147,74 +147,36 @@ fn levers() -> String {
 }
 
 /// The demo configuration with limits out of the way and `LOAD_USERS` users (password: alice).
-fn load_config(demo: String) -> String {
-    let mut config = demo
-        .replace(
-            "backchannel_per_user_per_minute = 5 ",
-            "backchannel_per_user_per_minute = 100000 ",
-        )
-        .replace(
-            "backchannel_per_client_per_minute = 60 ",
-            "backchannel_per_client_per_minute = 100000 ",
-        )
-        .replace(
-            "login_per_user_per_minute = 5 ",
-            "login_per_user_per_minute = 100000 ",
-        )
-        .replace(
-            "login_per_ip_per_minute = 20 ",
-            "login_per_ip_per_minute = 100000 ",
-        );
+fn load_config() -> DemoConfig {
+    let demo = std::fs::read_to_string(workspace_root().join("idp/ciba-idp.toml")).unwrap();
     let hash = demo
         .lines()
-        .find(|line| line.starts_with("password_hash"))
+        .find_map(|line| line.strip_prefix("password_hash = "))
         .unwrap()
+        .trim_matches('"')
         .to_owned();
+    let mut config = DemoConfig::load()
+        .set("rate_limits.backchannel_per_user_per_minute", 100_000)
+        .set("rate_limits.backchannel_per_client_per_minute", 100_000)
+        .set("rate_limits.login_per_user_per_minute", 100_000)
+        .set("rate_limits.login_per_ip_per_minute", 100_000);
     for n in 1..=LOAD_USERS {
-        let _ = write!(
-            config,
-            "\n[[users]]\nsubject = \"load-{n}\"\nusername = \"user{n}\"\n{hash}\nname = \"Load User {n}\"\n"
-        );
+        let mut user = toml::Table::new();
+        user.insert("subject".into(), format!("load-{n}").into());
+        user.insert("username".into(), format!("user{n}").into());
+        user.insert("password_hash".into(), hash.clone().into());
+        user.insert("name".into(), format!("Load User {n}").into());
+        config = config.push("users", user);
     }
     config
 }
 
-/// Signs `username` in over HTTP and returns the session cookie (`name=value`).
+/// Signs `username` in over HTTP (the shared sign-in) and returns the session's `Cookie` header.
 async fn sign_in(idp: &Idp, username: &str, password: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client.get(idp.url("/Account/Login")).send().await.unwrap();
-    let cookie = session_cookie(&page).unwrap();
-    let html = page.text().await.unwrap();
-    let token_at = html.find("name=\"form_token\" value=\"").unwrap() + 25;
-    let token = &html[token_at..token_at + html[token_at..].find('"').unwrap()];
-    let response = client
-        .post(idp.url("/Account/Login"))
-        .header("Cookie", &cookie)
-        .header("Origin", &idp.base)
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("ReturnUrl", "/ciba/"),
-            ("form_token", token),
-        ])
-        .send()
+    idp.signed_in(username, password)
         .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "{username} could not sign in");
-    session_cookie(&response).unwrap_or(cookie)
-}
-
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("ciba_session="))
-        .map(|value| value.split(';').next().unwrap().to_owned())
+        .cookie_header()
+        .expect("a session cookie")
 }
 
 async fn start_requests(idp: &Idp, user: &str, count: usize) -> Vec<String> {
