@@ -13,9 +13,10 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
-use crate::AppState;
+use crate::clock::now;
 use crate::oauth::random_token;
 use crate::session::{AUTH_TIME_KEY, LOGIN_FORM_TOKEN_KEY, SUBJECT_KEY};
+use crate::state::AppState;
 
 /// Where a sign-in without (or with a refused) `ReturnUrl` lands.
 pub const DEFAULT_RETURN: &str = "/ciba/";
@@ -75,7 +76,7 @@ fn login_form(
     username: &str,
     error: Option<&str>,
 ) -> Response {
-    let token = state.keys.form_token(crate::now());
+    let token = state.keys.form_token(now());
     let mut response = render(status, return_url, username, &token, error);
     let embedding = &state.config.embedding;
     let same_site = match embedding.cookie_same_site {
@@ -110,7 +111,7 @@ fn form_token_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool
         .find(|(name, _)| *name == FORM_COOKIE)
         .map(|(_, value)| value);
     cookie.is_some_and(|cookie| bool::from(cookie.as_bytes().ct_eq(submitted.as_bytes())))
-        && state.keys.verify_form_token(submitted, crate::now())
+        && state.keys.verify_form_token(submitted, now())
 }
 
 pub async fn login(
@@ -119,15 +120,11 @@ pub async fn login(
     headers: HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, AccountError> {
     // Before anything touches the session: answering a foreign page's post with a fresh sign-in form
     // would set a new session cookie over the user's, signing them out from another site.
     if crate::origin::is_foreign(&state, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            "Sign-in must come from this site's own form.",
-        )
-            .into_response();
+        return Err(AccountError::ForeignSignIn);
     }
     let return_url = local_return_url(Some(&form.return_url)).to_owned();
     if let Err(limited) = state.limits.login(form.username.trim(), peer.ip()) {
@@ -136,13 +133,13 @@ pub async fn login(
             "Too many sign-in attempts. Wait {} seconds and try again.",
             limited.retry_after_secs()
         );
-        return login_form(
+        return Ok(login_form(
             &state,
             StatusCode::TOO_MANY_REQUESTS,
             &return_url,
             &form.username,
             Some(&message),
-        );
+        ));
     }
     let token_ok = form_token_ok(&state, &headers, &form.form_token);
     let user = state.config.user_by_username(form.username.trim());
@@ -157,28 +154,21 @@ pub async fn login(
         (false, _, _) => "The sign-in form expired. Please sign in again.",
         (true, Some(user), true) => {
             // A fresh id on sign-in, so a session id planted before sign-in is worth nothing after.
-            let signed_in = async {
-                session.cycle_id().await?;
-                session.insert(SUBJECT_KEY, &user.subject).await?;
-                session.insert(AUTH_TIME_KEY, crate::now()).await
-            };
-            return match signed_in.await {
-                Ok(()) => {
-                    tracing::info!(subject = %user.subject, "signed in");
-                    Redirect::to(&return_url).into_response()
-                }
-                Err(error) => session_failure(error),
-            };
+            session.cycle_id().await?;
+            session.insert(SUBJECT_KEY, &user.subject).await?;
+            session.insert(AUTH_TIME_KEY, now()).await?;
+            tracing::info!(subject = %user.subject, "signed in");
+            return Ok(Redirect::to(&return_url).into_response());
         }
         _ => "The username or password is not correct.",
     };
-    login_form(
+    Ok(login_form(
         &state,
         StatusCode::BAD_REQUEST,
         &return_url,
         &form.username,
         Some(error),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -191,16 +181,17 @@ pub struct LogoutForm {
 
 /// Sign-out asks first, as the Duende template's `/Account/Logout` does: the SPA only navigates here,
 /// so the same page works against a real host. Nobody signed in: nothing to ask.
-pub async fn logout_page(session: Session, Query(query): Query<LoginQuery>) -> Response {
+pub async fn logout_page(
+    session: Session,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, AccountError> {
     let return_url = local_return_url(query.return_url.as_deref()).to_owned();
     let subject: Option<String> = session.get(SUBJECT_KEY).await.ok().flatten();
     if subject.is_none() {
-        return Redirect::to(LOGGED_OUT).into_response();
+        return Ok(Redirect::to(LOGGED_OUT).into_response());
     }
-    match new_form_token(&session).await {
-        Ok(token) => render_logout(StatusCode::OK, &return_url, &token, None),
-        Err(response) => response,
-    }
+    let token = new_form_token(&session).await?;
+    Ok(render_logout(StatusCode::OK, &return_url, &token, None))
 }
 
 /// Ends the session server-side, for a post from our own prompt only: its anti-forgery token (like
@@ -210,13 +201,9 @@ pub async fn logout(
     session: Session,
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,
-) -> Response {
+) -> Result<Response, AccountError> {
     if crate::origin::is_foreign(&state, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            "Sign-out must come from this site's own form.",
-        )
-            .into_response();
+        return Err(AccountError::ForeignSignOut);
     }
     let form = form.map(|Form(form)| form).ok();
     let return_url =
@@ -231,23 +218,19 @@ pub async fn logout(
     if !token_ok {
         let subject: Option<String> = session.get(SUBJECT_KEY).await.ok().flatten();
         if subject.is_none() {
-            return Redirect::to(LOGGED_OUT).into_response();
+            return Ok(Redirect::to(LOGGED_OUT).into_response());
         }
-        return match new_form_token(&session).await {
-            Ok(token) => render_logout(
-                StatusCode::BAD_REQUEST,
-                &return_url,
-                &token,
-                Some("The sign-out form expired. Please confirm again."),
-            ),
-            Err(response) => response,
-        };
+        let token = new_form_token(&session).await?;
+        return Ok(render_logout(
+            StatusCode::BAD_REQUEST,
+            &return_url,
+            &token,
+            Some("The sign-out form expired. Please confirm again."),
+        ));
     }
-    if let Err(error) = session.flush().await {
-        return session_failure(error);
-    }
+    session.flush().await?;
     tracing::info!("signed out");
-    Redirect::to(LOGGED_OUT).into_response()
+    Ok(Redirect::to(LOGGED_OUT).into_response())
 }
 
 /// Where a sign-out ends, like the template's `/Account/Logout/LoggedOut`.
@@ -291,22 +274,36 @@ fn render_logout(
     )
 }
 
-async fn new_form_token(session: &Session) -> Result<String, Response> {
+async fn new_form_token(session: &Session) -> Result<String, AccountError> {
     let token = random_token();
-    session
-        .insert(LOGIN_FORM_TOKEN_KEY, &token)
-        .await
-        .map_err(session_failure)?;
+    session.insert(LOGIN_FORM_TOKEN_KEY, &token).await?;
     Ok(token)
 }
 
-fn session_failure(error: tower_sessions::session::Error) -> Response {
-    tracing::error!("session store failed: {error}");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "The session could not be stored. Please try again.",
-    )
-        .into_response()
+/// What the account pages answer in plain text rather than with a page.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A sign-in posted from another site's page.
+    #[error("Sign-in must come from this site's own form.")]
+    ForeignSignIn,
+    /// A sign-out posted from another site's page.
+    #[error("Sign-out must come from this site's own form.")]
+    ForeignSignOut,
+    #[error("The session could not be stored. Please try again.")]
+    Session(#[from] tower_sessions::session::Error),
+}
+
+impl IntoResponse for AccountError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::ForeignSignIn | Self::ForeignSignOut => StatusCode::FORBIDDEN,
+            Self::Session(error) => {
+                tracing::error!("session store failed: {error}");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (status, self.to_string()).into_response()
+    }
 }
 
 fn render(
@@ -396,6 +393,40 @@ mod tests {
             );
         }
         assert_eq!(local_return_url(None), DEFAULT_RETURN);
+    }
+
+    #[tokio::test]
+    async fn account_errors_answer_in_plain_text() {
+        for (error, status, text) in [
+            (
+                AccountError::ForeignSignIn,
+                StatusCode::FORBIDDEN,
+                "Sign-in must come from this site's own form.",
+            ),
+            (
+                AccountError::ForeignSignOut,
+                StatusCode::FORBIDDEN,
+                "Sign-out must come from this site's own form.",
+            ),
+            (
+                AccountError::Session(tower_sessions::session::Error::Store(
+                    tower_sessions::session_store::Error::Backend("down".into()),
+                )),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The session could not be stored. Please try again.",
+            ),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), status);
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "text/plain; charset=utf-8"
+            );
+            let body = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .unwrap();
+            assert_eq!(body, text);
+        }
     }
 
     #[test]

@@ -13,11 +13,13 @@ use ciba_contract::{
 use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
 
-use crate::AppState;
+use crate::clock::{now, rfc3339};
 use crate::config::Scope;
 use crate::db::{Decision, RequestRow};
-use crate::problem::ApiError;
+use crate::problem::ApiProblem;
+use crate::scopes::Scopes;
 use crate::session::CurrentUser;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -79,11 +81,8 @@ pub async fn list_requests(
     State(state): State<AppState>,
     current: CurrentUser,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let rows = state
-        .db
-        .pending_for(&current.user.subject, crate::now())
-        .await?;
+) -> Result<Response, ApiProblem> {
+    let rows = state.db.pending_for(&current.user.subject, now()).await?;
     let requests: Vec<LoginRequest> = rows.iter().map(|row| to_contract(&state, row)).collect();
     let body = serde_json::to_vec(&requests).map_err(anyhow::Error::from)?;
     let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
@@ -117,11 +116,11 @@ pub async fn get_request(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(internal_id): Path<String>,
-) -> Result<Json<LoginRequest>, ApiError> {
+) -> Result<Json<LoginRequest>, ApiProblem> {
     let row = state.db.request(&internal_id).await?;
     match row {
         Some(row) if is_pending_for(&row, &current) => Ok(Json(to_contract(&state, &row))),
-        _ => Err(ApiError::NotFound),
+        _ => Err(ApiProblem::NotFound),
     }
 }
 
@@ -151,7 +150,7 @@ pub async fn complete(
     current: CurrentUser,
     headers: HeaderMap,
     body: Result<Json<CompleteRequest>, JsonRejection>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, ApiProblem> {
     check_csrf(&state, &headers)?;
     let Json(mut completion) = body?;
     completion.description = completion
@@ -165,7 +164,7 @@ pub async fn complete(
     check_code(&state, &row, &completion).await?;
     request
         .check_completion(&completion)
-        .map_err(ApiError::Completion)?;
+        .map_err(ApiProblem::Completion)?;
 
     let outcome = completion.outcome();
     // Stored in the order the client asked, so the token's `scope` reads predictably.
@@ -173,26 +172,20 @@ pub async fn complete(
         .scopes_values_consented
         .as_deref()
         .unwrap_or_default();
-    let granted_scopes = request
+    let granted_scopes: Scopes = request
         .scopes()
         .filter(|s| granted.contains(&s.value))
         .map(|s| s.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
+        .collect();
     let decision = Decision {
-        outcome: outcome.as_str(),
-        granted_scopes: (outcome == Outcome::Approved).then_some(granted_scopes.as_str()),
+        outcome,
+        granted_scopes: (outcome == Outcome::Approved).then_some(&granted_scopes),
         description: completion.description.as_deref(),
         session_auth_time: current.auth_time,
     };
     if state
         .db
-        .complete(
-            &row.internal_id,
-            &current.user.subject,
-            crate::now(),
-            &decision,
-        )
+        .complete(&row.internal_id, &current.user.subject, now(), &decision)
         .await?
     {
         tracing::info!(internal_id = %row.internal_id, outcome = outcome.as_str(), "login request completed");
@@ -202,9 +195,9 @@ pub async fn complete(
     let row = state.db.request(&row.internal_id).await?;
     let row = settled_or_pending(row, &current)?;
     if row.code_locked && outcome == Outcome::Approved {
-        return Err(ApiError::Completion(CompletionError::WrongCode));
+        return Err(ApiProblem::Completion(CompletionError::WrongCode));
     }
-    Err(ApiError::NotFound)
+    Err(ApiProblem::NotFound)
 }
 
 /// The code check, enforced: with it on, an approval needs the person's pick, and the pick must be the
@@ -213,20 +206,20 @@ async fn check_code(
     state: &AppState,
     row: &RequestRow,
     completion: &CompleteRequest,
-) -> Result<(), ApiError> {
+) -> Result<(), ApiProblem> {
     if completion.outcome() == Outcome::Denied || row.binding_message_choices.is_none() {
         return Ok(());
     }
     if row.code_locked {
-        return Err(ApiError::Completion(CompletionError::WrongCode));
+        return Err(ApiProblem::Completion(CompletionError::WrongCode));
     }
     match &completion.binding_message {
-        None => Err(ApiError::Completion(CompletionError::CodeRequired)),
+        None => Err(ApiProblem::Completion(CompletionError::CodeRequired)),
         Some(pick) if Some(pick) == row.binding_message.as_ref() => Ok(()),
         Some(_) => {
             state.db.lock_code(&row.internal_id).await?;
             tracing::info!(internal_id = %row.internal_id, "wrong code picked; only Deny is left");
-            Err(ApiError::Completion(CompletionError::WrongCode))
+            Err(ApiProblem::Completion(CompletionError::WrongCode))
         }
     }
 }
@@ -235,33 +228,32 @@ async fn check_code(
 fn settled_or_pending(
     row: Option<RequestRow>,
     current: &CurrentUser,
-) -> Result<RequestRow, ApiError> {
+) -> Result<RequestRow, ApiProblem> {
     let row = row
         .filter(|r| r.subject == current.user.subject)
-        .ok_or(ApiError::NotFound)?;
-    match row.outcome.as_deref() {
-        Some("approved") => Err(ApiError::AlreadyDecided(Outcome::Approved)),
-        Some(_) => Err(ApiError::AlreadyDecided(Outcome::Denied)),
-        None if row.is_expired(crate::now()) => Err(ApiError::NotFound),
+        .ok_or(ApiProblem::NotFound)?;
+    match row.outcome {
+        Some(outcome) => Err(ApiProblem::AlreadyDecided(outcome)),
+        None if row.is_expired(now()) => Err(ApiProblem::NotFound),
         None => Ok(row),
     }
 }
 
 fn is_pending_for(row: &RequestRow, current: &CurrentUser) -> bool {
-    row.subject == current.user.subject && row.outcome.is_none() && !row.is_expired(crate::now())
+    row.subject == current.user.subject && row.outcome.is_none() && !row.is_expired(now())
 }
 
 /// A same-origin script can set `X-CSRF`; a cross-site form cannot, and a cross-site fetch that tries
 /// needs a CORS preflight we never grant. `Origin`, where sent, must be ours too.
-fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
     if headers
         .get(CSRF_HEADER)
         .is_none_or(|v| v != CSRF_HEADER_VALUE)
     {
-        return Err(ApiError::Forbidden("The X-CSRF: 1 header is required."));
+        return Err(ApiProblem::Forbidden("The X-CSRF: 1 header is required."));
     }
     if crate::origin::is_foreign(state, headers) {
-        Err(ApiError::Forbidden(
+        Err(ApiProblem::Forbidden(
             "Cross-origin requests are not allowed.",
         ))
     } else {
@@ -295,7 +287,7 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
         emphasize: scope.emphasize,
         resources: scope.resources.clone(),
     };
-    let requested = || row.scopes.split(' ').filter(|s| !s.is_empty());
+    let requested = || row.scopes.iter();
     let choices = row.code_choices().filter(|_| row.binding_message.is_some());
     let words = |text: &str| {
         text.split(' ')
@@ -325,8 +317,8 @@ fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
             .filter_map(|s| config.api_scope(s))
             .map(scope_info)
             .collect(),
-        created_at: crate::rfc3339(row.created_at),
-        expires_at: crate::rfc3339(row.expires_at),
+        created_at: rfc3339(row.created_at),
+        expires_at: rfc3339(row.expires_at),
         // Decided when the request was made (the client's setting then), stored with it.
         verify_binding_message: choices.is_some(),
         binding_message_choices: choices,

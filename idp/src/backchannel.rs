@@ -11,10 +11,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::clock::now;
 use crate::db::NewRequest;
 use crate::limits::Limited;
 use crate::oauth::{FormParams, OAuthError, authenticate_client, random_token};
+use crate::scopes::Scopes;
+use crate::state::AppState;
 
 pub async fn backchannel_authentication(
     State(state): State<AppState>,
@@ -41,16 +43,15 @@ pub async fn backchannel_authentication(
         ));
     }
 
-    let scope = params.require("scope")?;
-    let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-    if !scopes.contains(&"openid") {
+    let scopes = Scopes::parse(params.require("scope")?);
+    if !scopes.contains("openid") {
         return Err(OAuthError::invalid_request(
             "The 'openid' scope is required.",
         ));
     }
     if let Some(bad) = scopes
         .iter()
-        .find(|s| !client.allowed_scopes.iter().any(|a| a == *s))
+        .find(|s| !client.allowed_scopes.iter().any(|a| a == s))
     {
         return Err(OAuthError::new(
             "invalid_scope",
@@ -113,7 +114,7 @@ pub async fn backchannel_authentication(
     };
     let acr_values = params.get("acr_values").unwrap_or("");
 
-    let now = crate::now();
+    let now = now();
     let internal_id = uuid::Uuid::new_v4().simple().to_string();
     state
         .limits
@@ -127,7 +128,7 @@ pub async fn backchannel_authentication(
             auth_req_id: &auth_req_id,
             client_id: &client.client_id,
             subject: &user.subject,
-            scopes: &scopes.join(" "),
+            scopes: &scopes,
             binding_message,
             binding_message_choices: code_choices.as_deref(),
             acr_values,

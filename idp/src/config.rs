@@ -359,9 +359,10 @@ impl Config {
         self.embedding.allowed_origins.iter().any(|o| o == origin)
     }
 
-    /// Whether a sign-in at `auth_time` (Unix seconds) has outlived `session_absolute_timeout_secs`.
-    pub fn sign_in_expired(&self, auth_time: i64) -> bool {
-        crate::now() - auth_time >= i64::from(self.session_absolute_timeout_secs)
+    /// Whether a sign-in at `auth_time` has outlived `session_absolute_timeout_secs` at `now` (both
+    /// Unix seconds).
+    pub fn sign_in_expired(&self, auth_time: i64, now: i64) -> bool {
+        now - auth_time >= i64::from(self.session_absolute_timeout_secs)
     }
 
     pub fn user_by_username(&self, username: &str) -> Option<&User> {

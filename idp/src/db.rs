@@ -7,7 +7,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use ciba_contract::Outcome;
+use sqlx::ValueRef;
+use sqlx::error::BoxDynError;
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteTypeInfo,
+    SqliteValueRef,
+};
+
+use crate::scopes::Scopes;
 
 #[derive(Clone)]
 pub struct Db {
@@ -21,7 +29,8 @@ pub struct RequestRow {
     pub auth_req_id: String,
     pub client_id: String,
     pub subject: String,
-    pub scopes: String,
+    /// Requested.
+    pub scopes: Scopes,
     pub binding_message: Option<String>,
     pub acr_values: String,
     pub resource_indicators: String,
@@ -29,8 +38,10 @@ pub struct RequestRow {
     pub expires_at: i64,
     pub interval_secs: i64,
     pub last_polled_at: Option<i64>,
-    pub outcome: Option<String>,
-    pub granted_scopes: Option<String>,
+    /// `None` while the user has not decided.
+    #[sqlx(try_from = "OutcomeColumn")]
+    pub outcome: Option<Outcome>,
+    pub granted_scopes: Option<Scopes>,
     pub description: Option<String>,
     pub session_auth_time: Option<i64>,
     pub redeemed_at: Option<i64>,
@@ -59,7 +70,7 @@ pub struct NewRequest<'a> {
     pub auth_req_id: &'a str,
     pub client_id: &'a str,
     pub subject: &'a str,
-    pub scopes: &'a str,
+    pub scopes: &'a Scopes,
     pub binding_message: Option<&'a str>,
     /// The code check's choices, for a client with the check on.
     pub binding_message_choices: Option<&'a [String]>,
@@ -72,28 +83,67 @@ pub struct NewRequest<'a> {
 
 /// The user's decision, as stored.
 pub struct Decision<'a> {
-    pub outcome: &'a str,
-    pub granted_scopes: Option<&'a str>,
+    pub outcome: Outcome,
+    pub granted_scopes: Option<&'a Scopes>,
     pub description: Option<&'a str>,
     pub session_auth_time: i64,
 }
 
+/// The `outcome` column: `'approved'`, `'denied'` or `NULL` (pending).
+pub struct OutcomeColumn(Option<Outcome>);
+
+impl From<OutcomeColumn> for Option<Outcome> {
+    fn from(column: OutcomeColumn) -> Self {
+        column.0
+    }
+}
+
+impl sqlx::Type<Sqlite> for OutcomeColumn {
+    fn type_info() -> SqliteTypeInfo {
+        <String as sqlx::Type<Sqlite>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Sqlite> for OutcomeColumn {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        if value.is_null() {
+            return Ok(Self(None));
+        }
+        let text = <&str as sqlx::Decode<Sqlite>>::decode(value)?;
+        [Outcome::Approved, Outcome::Denied]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == text)
+            .map(|outcome| Self(Some(outcome)))
+            .ok_or_else(|| format!("unknown outcome '{text}'").into())
+    }
+}
+
+/// What an issued token is for (the `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// A bearer token for userinfo.
+    Access,
+    /// Traded once for fresh tokens (`offline_access`).
+    Refresh,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
-    pub kind: String,
+    pub kind: TokenKind,
     pub client_id: String,
     pub subject: String,
-    pub scopes: String,
+    pub scopes: Scopes,
     pub auth_time: i64,
     pub expires_at: Option<i64>,
 }
 
 pub struct NewToken<'a> {
     pub token_hash: &'a str,
-    pub kind: &'a str,
+    pub kind: TokenKind,
     pub client_id: &'a str,
     pub subject: &'a str,
-    pub scopes: &'a str,
+    pub scopes: &'a Scopes,
     pub auth_time: i64,
     pub expires_at: Option<i64>,
 }
@@ -238,7 +288,7 @@ impl Db {
              WHERE internal_id = ? AND subject = ? AND outcome IS NULL AND expires_at > ? \
              AND (? = 'denied' OR code_locked = 0)",
         )
-        .bind(decision.outcome)
+        .bind(decision.outcome.as_str())
         .bind(decision.granted_scopes)
         .bind(decision.description)
         .bind(decision.session_auth_time)
@@ -246,7 +296,7 @@ impl Db {
         .bind(internal_id)
         .bind(subject)
         .bind(now)
-        .bind(decision.outcome)
+        .bind(decision.outcome.as_str())
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)
@@ -358,7 +408,69 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
-    use super::Db;
+    use ciba_contract::Outcome;
+
+    use super::{Db, Decision, NewRequest, NewToken, TokenKind};
+    use crate::scopes::Scopes;
+
+    /// Outcomes, token kinds and scopes go in as types and come back as the same types.
+    #[tokio::test]
+    async fn typed_columns_round_trip() {
+        let db = Db::open(":memory:").await.unwrap();
+        let requested = Scopes::parse("openid profile offline_access");
+        db.insert_request(&NewRequest {
+            internal_id: "r1",
+            auth_req_id: "a1",
+            client_id: "c",
+            subject: "s",
+            scopes: &requested,
+            binding_message: None,
+            binding_message_choices: None,
+            acr_values: "",
+            resource_indicators: "",
+            created_at: 0,
+            expires_at: 100,
+            interval_secs: 5,
+        })
+        .await
+        .unwrap();
+        let pending = db.request("r1").await.unwrap().unwrap();
+        assert_eq!((pending.outcome, &pending.scopes), (None, &requested));
+
+        let granted = Scopes::parse("openid offline_access");
+        let decision = Decision {
+            outcome: Outcome::Approved,
+            granted_scopes: Some(&granted),
+            description: None,
+            session_auth_time: 1,
+        };
+        assert!(db.complete("r1", "s", 2, &decision).await.unwrap());
+        let decided = db.request("r1").await.unwrap().unwrap();
+        assert_eq!(decided.outcome, Some(Outcome::Approved));
+        assert_eq!(decided.granted_scopes, Some(granted.clone()));
+        assert!(db.redeem("r1", 3).await.unwrap());
+
+        for (hash, kind) in [("h1", TokenKind::Access), ("h2", TokenKind::Refresh)] {
+            db.insert_token(&NewToken {
+                token_hash: hash,
+                kind,
+                client_id: "c",
+                subject: "s",
+                scopes: &granted,
+                auth_time: 1,
+                expires_at: None,
+            })
+            .await
+            .unwrap();
+            let token = db.live_token(hash, 4).await.unwrap().unwrap();
+            assert_eq!((token.kind, &token.scopes), (kind, &granted));
+        }
+        let kind: String = sqlx::query_scalar("SELECT kind FROM tokens WHERE token_hash = 'h2'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(kind, "refresh");
+    }
 
     /// WAL lets the approval page read while a poll writes, and the busy timeout makes a writer wait
     /// for a lock instead of failing a user's decision with "database is locked".

@@ -1,8 +1,10 @@
 //! `--demo`: two pending requests for alice, so the first screen of `make run` is not empty.
 
-use crate::AppState;
+use crate::clock::now;
 use crate::db::NewRequest;
 use crate::oauth::random_token;
+use crate::scopes::Scopes;
+use crate::state::AppState;
 
 const DEMO_REQUESTS: [(&str, &str, &str); 2] = [
     (
@@ -21,7 +23,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let Some(alice) = state.config.user_by_username("alice") else {
         anyhow::bail!("--demo needs a user 'alice' in the configuration");
     };
-    let now = crate::now();
+    let now = now();
     for (offset, (client_id, scopes, binding_message)) in DEMO_REQUESTS.into_iter().enumerate() {
         let Some(client) = state.config.client(client_id) else {
             anyhow::bail!("--demo needs the client '{client_id}' in the configuration");
@@ -38,7 +40,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
                 auth_req_id: &random_token(),
                 client_id,
                 subject: &alice.subject,
-                scopes,
+                scopes: &Scopes::parse(scopes),
                 binding_message: Some(binding_message),
                 binding_message_choices: code_choices.as_deref(),
                 acr_values: "",

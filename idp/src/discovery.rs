@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 

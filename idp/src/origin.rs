@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderMap, header};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// Whether the request carries an `Origin` other than this provider's.
 pub fn is_foreign(state: &AppState, headers: &HeaderMap) -> bool {

@@ -6,8 +6,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ciba_contract::{CompletionError, Outcome, PROBLEM_CONTENT_TYPE, Problem};
 
+/// What the approval API refuses with: the server's side of the problem documents that the page reads
+/// into its own `api::ApiError`.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum ApiProblem {
     #[error("Sign in to continue.")]
     Unauthorized,
     /// The same answer for unknown, someone else's, expired and decided: the caller learns nothing.
@@ -32,13 +34,13 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for ApiError {
+impl From<sqlx::Error> for ApiProblem {
     fn from(error: sqlx::Error) -> Self {
         Self::Internal(error.into())
     }
 }
 
-impl From<JsonRejection> for ApiError {
+impl From<JsonRejection> for ApiProblem {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Self::PayloadTooLarge
@@ -48,7 +50,7 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-impl ApiError {
+impl ApiProblem {
     fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -63,7 +65,7 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for ApiProblem {
     fn into_response(self) -> Response {
         if let Self::Internal(error) = &self {
             tracing::error!("approval API failed: {error:#}");

@@ -7,16 +7,39 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use tower_sessions::Session;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-use crate::AppState;
-use crate::config::User;
-use crate::problem::ApiError;
+use crate::clock::now;
+use crate::config::{CookieSameSite, User};
+use crate::problem::ApiProblem;
+use crate::session_store::SqliteSessions;
+use crate::state::AppState;
 
 pub const SUBJECT_KEY: &str = "subject";
 pub const AUTH_TIME_KEY: &str = "auth_time";
 pub const LOGIN_FORM_TOKEN_KEY: &str = "login_form_token";
 pub const COOKIE_NAME: &str = "ciba_session";
+
+/// The session cookie and its store: `HttpOnly`, the embedding's `SameSite`, `Secure` on an https
+/// issuer, ended after `session_idle_timeout_secs` without a request.
+pub fn layer(state: &AppState) -> SessionManagerLayer<SqliteSessions> {
+    SessionManagerLayer::new(SqliteSessions::new(state.db.pool().clone()))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(match state.config.embedding.cookie_same_site {
+            CookieSameSite::Lax => SameSite::Lax,
+            CookieSameSite::Strict => SameSite::Strict,
+            CookieSameSite::None => SameSite::None,
+        })
+        .with_secure(state.issuer.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(i64::from(
+            state.config.session_idle_timeout_secs,
+        ))))
+        // Saved (and so extended) on every request, not only when it changes: otherwise the idle
+        // timeout would count from sign-in and end the session of a user who is busy with it.
+        .with_always_save(true)
+}
 
 /// Adds `Partitioned` (CHIPS) to the session cookie, which tower-sessions cannot set itself: a portal
 /// on another site then still gets a session in browsers that block third-party cookies, kept apart
@@ -55,7 +78,7 @@ pub struct CurrentUser {
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = ApiError;
+    type Rejection = ApiProblem;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -63,7 +86,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state)
             .await
-            .map_err(|(_, message)| ApiError::Internal(anyhow::anyhow!(message)))?;
+            .map_err(|(_, message)| ApiProblem::Internal(anyhow::anyhow!(message)))?;
         let subject: Option<String> = session
             .get(SUBJECT_KEY)
             .await
@@ -75,15 +98,15 @@ impl FromRequestParts<AppState> for CurrentUser {
         // A user removed from the configuration loses their sessions with it.
         let user = subject.and_then(|subject| state.config.user_by_subject(&subject).cloned());
         match (user, auth_time) {
-            (Some(user), Some(auth_time)) if !state.config.sign_in_expired(auth_time) => {
+            (Some(user), Some(auth_time)) if !state.config.sign_in_expired(auth_time, now()) => {
                 Ok(Self { user, auth_time })
             }
             (_, Some(_)) => {
                 // Past its absolute lifetime (or its user is gone): end it here, not just refuse it.
                 session.flush().await.map_err(anyhow::Error::from)?;
-                Err(ApiError::Unauthorized)
+                Err(ApiProblem::Unauthorized)
             }
-            _ => Err(ApiError::Unauthorized),
+            _ => Err(ApiProblem::Unauthorized),
         }
     }
 }

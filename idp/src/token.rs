@@ -6,14 +6,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
+use ciba_contract::Outcome;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::AppState;
+use crate::clock::now;
 use crate::config::Client;
-use crate::db::{NewToken, RequestRow};
+use crate::db::{NewToken, RequestRow, TokenKind};
 use crate::discovery::CIBA_GRANT;
 use crate::oauth::{FormParams, OAuthError, authenticate_client, random_token, token_hash};
+use crate::scopes::Scopes;
+use crate::state::AppState;
 
 /// RFC 8628 §3.5, adopted by CIBA: each `slow_down` adds five seconds to the interval for good.
 const SLOW_DOWN_STEP_SECS: i64 = 5;
@@ -59,9 +62,9 @@ async fn ciba_grant(
             "The auth_req_id was already used.",
         ));
     }
-    let now = crate::now();
-    let answer = match request.outcome.as_deref() {
-        Some("denied") => Err(OAuthError::new(
+    let now = now();
+    let answer = match request.outcome {
+        Some(Outcome::Denied) => Err(OAuthError::new(
             "access_denied",
             "The user denied the request.",
         )),
@@ -69,11 +72,11 @@ async fn ciba_grant(
             "expired_token",
             "The auth_req_id has expired.",
         )),
-        Some(_) => issue_for_approved(state, client, &request, now).await,
+        Some(Outcome::Approved) => issue_for_approved(state, client, &request, now).await,
         None => return Err(pending(state, &request, now).await?),
     };
     // Duende forgets a decided request once the client has its answer; the approval API then says 404.
-    let answered = answer.is_ok() || matches!(&answer, Err(e) if e.error == "access_denied");
+    let answered = answer.is_ok() || request.outcome == Some(Outcome::Denied);
     if answered && state.config.duende.remove_decided_on_poll {
         state.db.remove(&request.internal_id).await?;
     }
@@ -136,12 +139,12 @@ async fn refresh_grant(
     params: &FormParams,
 ) -> Result<Json<Value>, OAuthError> {
     let presented = token_hash(params.require("refresh_token")?);
-    let now = crate::now();
+    let now = now();
     let stored = state
         .db
         .live_token(&presented, now)
         .await?
-        .filter(|t| t.kind == "refresh" && t.client_id == client.client_id)
+        .filter(|t| t.kind == TokenKind::Refresh && t.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("The refresh token is invalid."))?;
     // Rotation: each refresh token works once.
     if !state.db.revoke_token(&presented, now).await? {
@@ -164,7 +167,7 @@ async fn issue_tokens(
     state: &AppState,
     client: &Client,
     subject: &str,
-    scopes: &str,
+    scopes: &Scopes,
     auth_time: i64,
     now: i64,
 ) -> Result<Value, OAuthError> {
@@ -182,20 +185,24 @@ async fn issue_tokens(
     let access_hash = token_hash(&access_token);
     state
         .db
-        .insert_token(&token(&access_hash, "access", Some(now + lifetime)))
+        .insert_token(&token(
+            &access_hash,
+            TokenKind::Access,
+            Some(now + lifetime),
+        ))
         .await?;
     let mut response = json!({
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": lifetime,
-        "scope": scopes,
+        "scope": scopes.to_string(),
     });
-    if scopes.split(' ').any(|s| s == "offline_access") {
+    if scopes.contains("offline_access") {
         let refresh_token = random_token();
         let refresh_hash = token_hash(&refresh_token);
         state
             .db
-            .insert_token(&token(&refresh_hash, "refresh", None))
+            .insert_token(&token(&refresh_hash, TokenKind::Refresh, None))
             .await?;
         response["refresh_token"] = json!(refresh_token);
     }
@@ -210,22 +217,19 @@ struct IdTokenClaims<'a> {
     exp: i64,
     iat: i64,
     auth_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
+    /// What the granted scopes release about the user (`name`, `email`).
+    #[serde(flatten)]
+    user: Map<String, Value>,
 }
 
 fn id_token(
     state: &AppState,
     client: &Client,
     subject: &str,
-    scopes: &str,
+    scopes: &Scopes,
     auth_time: i64,
     now: i64,
 ) -> Result<String, OAuthError> {
-    let user = state.config.user_by_subject(subject);
-    let granted = |scope: &str| scopes.split(' ').any(|s| s == scope);
     let claims = IdTokenClaims {
         iss: &state.issuer,
         sub: subject,
@@ -233,10 +237,11 @@ fn id_token(
         exp: now + 300,
         iat: now,
         auth_time,
-        name: user.filter(|_| granted("profile")).map(|u| u.name.as_str()),
-        email: user
-            .filter(|_| granted("email"))
-            .and_then(|u| u.email.as_deref()),
+        user: state
+            .config
+            .user_by_subject(subject)
+            .map(|user| crate::claims::for_scopes(user, scopes))
+            .unwrap_or_default(),
     };
     Ok(state.keys.sign(&claims)?)
 }

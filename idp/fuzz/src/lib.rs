@@ -11,11 +11,13 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use ciba_contract::Outcome;
+use ciba_idp::clock::now;
 use ciba_idp::config::Config;
 use ciba_idp::db::{Db, Decision};
-use ciba_idp::keys::SigningKey;
-use ciba_idp::limits::RateLimits;
-use ciba_idp::{AppState, now};
+use ciba_idp::routes;
+use ciba_idp::scopes::Scopes;
+use ciba_idp::state::AppState;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 
@@ -45,17 +47,11 @@ impl Harness {
         limits.backchannel_per_client_per_minute = 1_000_000_000;
         let (app, pending, approved) = runtime.block_on(async {
             let db = Db::open(":memory:").await.expect("an in-memory database");
-            let state = AppState {
-                keys: SigningKey::load_or_create(&db, now())
-                    .await
-                    .expect("a key")
-                    .into(),
-                limits: RateLimits::new(&config.rate_limits).into(),
-                config: config.into(),
-                db,
-                issuer: "http://127.0.0.1:8080".into(),
-            };
-            let app = ciba_idp::router(state.clone(), None);
+            let state = AppState::new(config, db, "http://127.0.0.1:8080")
+                .await
+                .expect("the provider's state");
+            // The provider's own router, as `ciba_idp::build` makes it (no SPA, no demo pages).
+            let app = routes::router(state.clone(), None, false);
             let pending = start_request(&app).await;
             let approved = start_request(&app).await;
             let row = state
@@ -64,9 +60,10 @@ impl Harness {
                 .await
                 .unwrap()
                 .unwrap();
+            let granted = Scopes::parse("openid profile");
             let decision = Decision {
-                outcome: "approved",
-                granted_scopes: Some("openid profile"),
+                outcome: Outcome::Approved,
+                granted_scopes: Some(&granted),
                 description: None,
                 session_auth_time: now(),
             };
