@@ -1,5 +1,6 @@
 //! Running inside a vendor portal, two ways (docs/embedding.md):
-//! - framed (`?embed=1` in an iframe): no page chrome, the portal's theme, and a small, versioned
+//! - framed (`?embed=1` in an iframe whose parent is an allowed portal): no page chrome, the
+//!   portal's theme (by message, and only if it keeps the page readable), and a small, versioned
 //!   `postMessage` protocol with the parent window;
 //! - mounted into an element of a same-origin page ([`crate::mount`]): the same messages go to the
 //!   host's `onEvent` callback.
@@ -86,6 +87,8 @@ pub enum ToParent {
     /// There is no session. `cookieBlocked`: the browser keeps this frame from signing in, and the
     /// page offers a new window; `signIn`: the frame goes to the sign-in page.
     SessionRequired { reason: SessionRequiredReason },
+    /// A `theme` was not applied, none of it.
+    ThemeRefused(ThemeRefusal),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,27 +108,44 @@ pub enum FromParent {
     Open { internal_id: String },
 }
 
-/// Reads `?embed=1` (and `theme-<name>=<value>` parameters) from the page's address; call once at
-/// start-up. Embedded, the page drops its chrome and links keep `?embed=1`.
+/// Reads `?embed=1` from the page's address; call once at start-up. Only a page that really is in
+/// a frame drops its chrome (and keeps `?embed=1` in its links); at top level the parameter means
+/// nothing, so a link cannot strip or restyle the page. Whether the frame's parent is an allowed
+/// portal is known only once the embedding settings arrive: if it is not, [`EmbedBridge`] puts the
+/// chrome back. There is no theming by address: a theme comes only as a message from that parent.
 pub fn start() {
-    let Ok(search) = window().location().search() else {
-        return;
-    };
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
-        return;
-    };
-    if params.get("embed").as_deref() != Some("1") {
+    let window = window();
+    let framed = window
+        .parent()
+        .ok()
+        .flatten()
+        .is_some_and(|parent| !js_sys::Object::is(&parent, &window));
+    let asked = window
+        .location()
+        .search()
+        .ok()
+        .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
+        .and_then(|params| params.get("embed"))
+        .is_some_and(|embed| embed == "1");
+    if !(framed && asked) {
         return;
     }
     HOST.set(Host::Frame);
-    if let Some(root) = document().document_element() {
-        let _ = root.class_list().add_1("embedded");
-    }
+    mark_embedded(true);
     notice_first_touch(&document());
-    for name in THEME_PROPERTIES {
-        if let Some(value) = params.get(&format!("theme-{name}")) {
-            set_theme_property(name, &value);
-        }
+}
+
+/// The frame's parent is not an allowed portal, or cannot be confirmed: the page is itself again,
+/// chrome and default theme included, and tells nobody anything.
+fn unembed() {
+    HOST.set(Host::Page);
+    QUEUE.take();
+    mark_embedded(false);
+}
+
+fn mark_embedded(on: bool) {
+    if let Some(root) = document().document_element() {
+        let _ = root.class_list().toggle_with_force("embedded", on);
     }
 }
 
@@ -257,6 +277,29 @@ fn to_value(message: &ToParent) -> JsValue {
                 ("outcome", text(outcome.as_str())),
             ],
         ),
+        ToParent::ThemeRefused(refusal) => {
+            let (reason, names, ratio) = match refusal {
+                ThemeRefusal::Value(name) => ("value", vec![name.as_str()], None),
+                ThemeRefusal::Contrast {
+                    text,
+                    background,
+                    ratio,
+                } => (
+                    "contrast",
+                    vec![*text, *background],
+                    Some(JsValue::from(*ratio)),
+                ),
+            };
+            let names: js_sys::Array = names.into_iter().map(JsValue::from_str).collect();
+            (
+                "themeRefused",
+                vec![
+                    ("reason", text(reason)),
+                    ("properties", Some(names.into())),
+                    ("ratio", ratio),
+                ],
+            )
+        }
         ToParent::SessionRequired { reason } => (
             "sessionRequired",
             vec![(
@@ -328,32 +371,206 @@ pub fn is_safe_theme_value(value: &str) -> bool {
         })
 }
 
-fn set_theme_property(name: &str, value: &str) {
-    if !THEME_PROPERTIES.contains(&name) || !is_safe_theme_value(value) {
+/// The pairs that must stay readable, whatever the theme: (text colour, background colour).
+/// A `transparent` `bg` (the embedded default: the portal's page shows through) counts as `surface`.
+pub const READABLE: [(&str, &str); 11] = [
+    ("text", "bg"),           // headings, the client's name
+    ("muted", "bg"),          // the time left
+    ("danger", "bg"),         // "expired"
+    ("text", "surface"),      // the binding section, scope names
+    ("muted", "surface"),     // scope descriptions
+    ("accent", "surface"),    // Approve and Deny, links
+    ("success", "surface"),   // "approved"
+    ("danger", "surface"),    // "denied"
+    ("text", "code-bg"),      // the binding message and the code choices
+    ("text", "highlight-bg"), // scopes the client asks to be looked at
+    ("text", "danger-bg"),    // alerts, e.g. a wrong code
+];
+
+/// The WCAG 2.x contrast ratio of two opaque sRGB colours (channels 0–1), from 1 to 21.
+pub fn contrast_ratio(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let luminance = |rgb: [f64; 3]| {
+        let linear = |c: f64| {
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                js_sys::Math::pow((c + 0.055) / 1.055, 2.4)
+            }
+        };
+        0.2126 * linear(rgb[0]) + 0.7152 * linear(rgb[1]) + 0.0722 * linear(rgb[2])
+    };
+    let (a, b) = (luminance(a), luminance(b));
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
+}
+
+/// `#rgb`, `#rrggbb` or `rgb(r, g, b)` (0–255) as sRGB channels 0–1: the colours a theme may use,
+/// because they are the ones the page can check. Anything else is `None`.
+pub fn parse_colour(value: &str) -> Option<[f64; 3]> {
+    let value = value.trim();
+    let digit = |byte: u8, radix| char::from(byte).to_digit(radix);
+    let mut rgb = [0u32; 3];
+    if let Some(hex) = value.strip_prefix('#').map(str::as_bytes) {
+        let short = hex.len() == 3;
+        if !short && hex.len() != 6 {
+            return None;
+        }
+        for (i, channel) in rgb.iter_mut().enumerate() {
+            *channel = if short {
+                digit(hex[i], 16)? * 17
+            } else {
+                digit(hex[2 * i], 16)? * 16 + digit(hex[2 * i + 1], 16)?
+            };
+        }
+    } else {
+        let mut parts = value.strip_prefix("rgb(")?.strip_suffix(')')?.split(',');
+        for channel in &mut rgb {
+            let part = parts.next()?.trim();
+            if part.is_empty() || part.len() > 3 {
+                return None;
+            }
+            for byte in part.bytes() {
+                *channel = *channel * 10 + digit(byte, 10)?;
+            }
+            if *channel > 255 {
+                return None;
+            }
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+    }
+    Some(rgb.map(|channel| f64::from(channel) / 255.0))
+}
+
+/// Why a theme was refused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ThemeRefusal {
+    /// A value the page cannot use or cannot check (a colour not in [`parse_colour`]'s forms).
+    Value(String),
+    /// `text` on `background` would fall under 4.5:1 (`ratio`, rounded down to hundredths).
+    Contrast {
+        text: &'static str,
+        background: &'static str,
+        ratio: f64,
+    },
+}
+
+/// Whether `theme`, merged over the page's values now (`current`, by name without `--ciba-`), may
+/// be applied: every value usable, and every pair in [`READABLE`] at least 4.5:1 (WCAG AA).
+/// Unknown names are ignored, as they always were.
+pub fn check_theme(
+    theme: &std::collections::BTreeMap<String, String>,
+    current: impl Fn(&str) -> String,
+) -> Result<(), ThemeRefusal> {
+    let transparent = |value: &str| value.trim().eq_ignore_ascii_case("transparent");
+    for (name, value) in theme {
+        let usable = match name.as_str() {
+            "font" | "radius" => is_safe_theme_value(value),
+            "bg" if transparent(value) => true,
+            name if THEME_PROPERTIES.contains(&name) => parse_colour(value).is_some(),
+            _ => true,
+        };
+        if !usable {
+            return Err(ThemeRefusal::Value(name.clone()));
+        }
+    }
+    let value = |name: &str| theme.get(name).cloned().unwrap_or_else(|| current(name));
+    let colour = |name: &'static str| {
+        let name = if name == "bg" && transparent(&value(name)) {
+            "surface"
+        } else {
+            name
+        };
+        parse_colour(&value(name)).ok_or_else(|| ThemeRefusal::Value(name.into()))
+    };
+    for (text, background) in READABLE {
+        let ratio = contrast_ratio(colour(text)?, colour(background)?);
+        if ratio < 4.5 {
+            return Err(ThemeRefusal::Contrast {
+                text,
+                background,
+                ratio: (ratio * 100.0).floor() / 100.0,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn root_element() -> Option<web_sys::HtmlElement> {
+    document().document_element()?.dyn_into().ok()
+}
+
+/// Applies a theme from the portal whole, or none of it if [`check_theme`] refuses it (the
+/// portal is told why).
+fn apply_theme(theme: &std::collections::BTreeMap<String, String>) {
+    let Some(root) = root_element() else {
+        return;
+    };
+    let computed = window().get_computed_style(&root).ok().flatten();
+    let current = |name: &str| {
+        computed
+            .as_ref()
+            .and_then(|style| style.get_property_value(&format!("--ciba-{name}")).ok())
+            .unwrap_or_default()
+    };
+    if let Err(refusal) = check_theme(theme, current) {
+        tell_parent(ToParent::ThemeRefused(refusal));
         return;
     }
-    if let Some(root) = document()
-        .document_element()
-        .and_then(|root| root.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = root.style().set_property(&format!("--ciba-{name}"), value);
+    for (name, value) in theme {
+        if THEME_PROPERTIES.contains(&name.as_str()) {
+            let _ = root.style().set_property(&format!("--ciba-{name}"), value);
+        }
     }
 }
 
-/// The parent's origin as the browser reports it: `location.ancestorOrigins` where supported, else
-/// the referrer's origin (a portal's default referrer policy sends at least its origin).
-fn parent_origin_candidates() -> Vec<String> {
-    let mut candidates = Vec::new();
-    if let Ok(origins) = js_sys::Reflect::get(&window().location(), &"ancestorOrigins".into())
-        && let Ok(first) = js_sys::Reflect::get(&origins, &0.into())
-        && let Some(origin) = first.as_string()
-    {
-        candidates.push(origin);
+/// A theme is checked against the light or dark colours in use when it came; when the person's
+/// colour scheme changes, it is checked again against the new ones, and dropped if it fails.
+fn recheck_theme_on_scheme_change() {
+    let query = js_sys::Reflect::get(&window(), &"matchMedia".into())
+        .and_then(|match_media| match_media.dyn_into::<js_sys::Function>())
+        .and_then(|match_media| {
+            match_media.call1(&window(), &"(prefers-color-scheme: dark)".into())
+        });
+    let Ok(query) = query else {
+        return;
+    };
+    let on_change = Closure::<dyn Fn()>::new(|| {
+        let Some(root) = root_element() else {
+            return;
+        };
+        let theme = THEME_PROPERTIES
+            .iter()
+            .filter_map(|name| {
+                let value = root
+                    .style()
+                    .remove_property(&format!("--ciba-{name}"))
+                    .ok()?;
+                (!value.is_empty()).then(|| (String::from(*name), value))
+            })
+            .collect();
+        apply_theme(&theme);
+    });
+    let _ = query
+        .unchecked_into::<web_sys::EventTarget>()
+        .add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    on_change.forget();
+}
+
+/// The parent's origin as the browser reports it: `location.ancestorOrigins[0]` where the browser
+/// has it, else (Firefox) the referrer's origin (a portal's default referrer policy sends at least
+/// its origin). Never the referrer where `ancestorOrigins` exists: that is whoever navigated the
+/// frame last, not necessarily the parent.
+fn parent_origin() -> Option<String> {
+    let ancestors = js_sys::Reflect::get(&window().location(), &"ancestorOrigins".into())
+        .ok()
+        .filter(|origins| !origins.is_undefined());
+    match ancestors {
+        Some(origins) => js_sys::Reflect::get(&origins, &0.into()).ok()?.as_string(),
+        None => web_sys::Url::new(&document().referrer())
+            .ok()
+            .map(|url| url.origin()),
     }
-    if let Ok(url) = web_sys::Url::new(&document().referrer()) {
-        candidates.push(url.origin());
-    }
-    candidates
 }
 
 /// Installs the protocol once the allowed origins are known: confirms the parent, sends what
@@ -367,8 +584,12 @@ pub fn EmbedBridge() -> impl IntoView {
         let api = use_api();
         let navigation = use_navigation();
         leptos::task::spawn_local(async move {
-            if let Ok(settings) = api.embedding().await {
-                connect(&settings.allowed_origins, navigation);
+            let confirmed = match api.embedding().await {
+                Ok(settings) => connect(&settings.allowed_origins, navigation),
+                Err(_) => false,
+            };
+            if !confirmed {
+                unembed();
             }
             bridge_started();
         });
@@ -388,17 +609,15 @@ pub fn EmbedBridge() -> impl IntoView {
     }
 }
 
-fn connect(allowed_origins: &[String], navigation: Navigation) {
-    let Some(origin) = parent_origin_candidates()
-        .into_iter()
-        .find(|origin| allowed_origins.contains(origin))
-    else {
+/// Confirms the parent's origin and starts talking to it; `false` if it is not allowed.
+fn connect(allowed_origins: &[String], navigation: Navigation) -> bool {
+    let Some(origin) = parent_origin().filter(|origin| allowed_origins.contains(origin)) else {
         web_sys::console::warn_1(
             &"ciba-approval: the framing page's origin is not in embedding.allowed_origins; \
-              no messages are sent"
+              it is shown as a page of its own"
                 .into(),
         );
-        return;
+        return false;
     };
     PARENT_ORIGIN.set(Some(origin.clone()));
     for data in QUEUE.take() {
@@ -406,7 +625,9 @@ fn connect(allowed_origins: &[String], navigation: Navigation) {
     }
     tell_parent(ToParent::Ready);
     listen_to_parent(origin, navigation);
+    recheck_theme_on_scheme_change();
     report_height();
+    true
 }
 
 /// This page at top level, where the browser lets it sign in.
@@ -443,11 +664,7 @@ fn listen_to_parent(origin: String, navigation: Navigation) {
                 return;
             };
             match message {
-                FromParent::Theme { properties } => {
-                    for (name, value) in &properties {
-                        set_theme_property(name, value);
-                    }
-                }
+                FromParent::Theme { properties } => apply_theme(&properties),
                 FromParent::Open { internal_id } => {
                     navigation.go(&request_href(&internal_id));
                 }

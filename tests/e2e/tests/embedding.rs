@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ciba_e2e::{Browser, Idp};
+use ciba_e2e::{Browser, Idp, TokenAnswer};
 use serde_json::Value;
 use thirtyfour::prelude::*;
 
@@ -132,7 +132,7 @@ async fn the_portal_frames_the_page_hears_the_decision_and_sizes_the_frame() {
     assert_eq!(decided["internalId"], internal_id.as_str(), "{decided}");
     assert_eq!(decided["outcome"], "approved", "{decided}");
     let tokens = idp.poll(&auth_req_id).await;
-    assert!(tokens["access_token"].is_string(), "{tokens}");
+    assert!(matches!(tokens, TokenAnswer::Tokens(_)), "{tokens:?}");
     browser.quit().await;
 }
 
@@ -278,7 +278,7 @@ async fn the_mounted_ui_approves_without_touching_the_host_page() {
     assert_eq!(browser.path_and_query().await, "/demo/mount");
     assert_eq!(browser.eval("return history.length;").await, history);
     let tokens = idp.poll(&auth_req_id).await;
-    assert!(tokens["access_token"].is_string(), "{tokens}");
+    assert!(matches!(tokens, TokenAnswer::Tokens(_)), "{tokens:?}");
     browser.quit().await;
 }
 
@@ -318,5 +318,188 @@ async fn a_frame_whose_cookie_is_blocked_offers_a_new_window() {
     browser.sign_in("alice", "alice").await;
     browser.wait_for("main h1").await;
     assert_eq!(browser.path_and_query().await, "/ciba/");
+    browser.quit().await;
+}
+
+/// What the theme shows on the page the driver is in: the custom properties an attack would set,
+/// and the colours of what they paint (time left, code background), plus whether the chrome shows.
+async fn look(browser: &Browser) -> Value {
+    browser
+        .eval(
+            "const root = getComputedStyle(document.documentElement); \
+             const style = (css, property) => { const el = document.querySelector(css); \
+               return el && getComputedStyle(el)[property]; }; \
+             return { codeBg: root.getPropertyValue('--ciba-code-bg').trim(), \
+                      muted: root.getPropertyValue('--ciba-muted').trim(), \
+                      accent: root.getPropertyValue('--ciba-accent').trim(), \
+                      logo: style('.client-logo', 'backgroundColor'), \
+                      binding: style('.binding .binding-message', 'backgroundColor'), \
+                      timeLeft: style('.time-left', 'color'), \
+                      header: style('.app-header', 'display'), \
+                      embedded: document.documentElement.classList.contains('embedded') };",
+        )
+        .await
+}
+
+/// Issue 13: a link cannot restyle the page or strip its chrome. At top level, `?embed=1` and
+/// `theme-*` parameters change nothing: the list and the consent page look exactly as without them.
+#[tokio::test]
+async fn a_link_neither_restyles_the_page_nor_strips_its_chrome() {
+    let idp = Idp::start().await;
+    idp.start_request("alice", "openid profile", "LINK-13")
+        .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.sign_in("alice", "alice").await;
+    let internal_id = browser.first_request_id().await;
+    let attack = "embed=1&theme-code-bg=%231b1f24&theme-muted=%23f6f7f9";
+
+    for (page, path, ready) in [
+        ("list", "/ciba/".to_owned(), "a[data-request-id] .time-left"),
+        ("consent", format!("/ciba/requests/{internal_id}"), "#deny"),
+    ] {
+        browser.driver.goto(idp.url(&path)).await.unwrap();
+        browser.wait_for(ready).await;
+        let plain = look(&browser).await;
+        assert_eq!(plain["header"], "flex", "{page}: {plain}");
+
+        browser
+            .driver
+            .goto(idp.url(&format!("{path}?{attack}")))
+            .await
+            .unwrap();
+        browser.wait_for(ready).await;
+        let linked = look(&browser).await;
+        assert_eq!(linked, plain, "{page}: the link changed the page");
+        assert_eq!(
+            browser.contrast_failures().await,
+            serde_json::json!([]),
+            "{page}"
+        );
+        if page == "list" {
+            // Its links no longer claim to be embedded either.
+            let href = browser
+                .wait_for("a[data-request-id]")
+                .await
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(!href.contains("embed"), "{href}");
+        }
+    }
+    browser.quit().await;
+}
+
+/// Text in the frame (the driver is in it) under WCAG AA contrast. The frame's background is
+/// transparent; what shows through is the portal's white iframe, or in the dark scheme the opaque
+/// dark canvas the browser paints behind a dark document in a light page: CSS `Canvas` is both.
+async fn frame_contrast_failures(browser: &Browser) -> Value {
+    browser
+        .eval("document.documentElement.style.backgroundColor = 'Canvas'; return null;")
+        .await;
+    let failures = browser.contrast_failures().await;
+    browser
+        .eval("document.documentElement.style.removeProperty('background-color'); return null;")
+        .await;
+    failures
+}
+
+/// The message the portal posts to the frame, as its own window (the real, allowed parent).
+async fn post_theme(browser: &Browser, idp: &Idp, properties: Value) {
+    browser
+        .eval_with(
+            "document.getElementById('approval').contentWindow.postMessage( \
+               { protocol: 'ciba-approval', version: 1, type: 'theme', properties: arguments[1] }, \
+               arguments[0]); return null;",
+            vec![idp.base.clone().into(), properties],
+        )
+        .await;
+}
+
+/// Waits (up to 5 s) in the frame until `--ciba-accent` is `accent`; returns what the frame shows.
+async fn wait_for_accent(browser: &Browser, accent: &str) -> Value {
+    enter_frame(browser).await;
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = look(browser).await;
+        if seen["accent"] == accent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    leave_frame(browser).await;
+    assert_eq!(seen["accent"], accent, "{seen}");
+    seen
+}
+
+/// Issue 13: the allowed portal still themes the page, but a theme that would hide what the person
+/// must read (here the issue's: code background as dark as the text, the time left as light as the
+/// page) is refused whole, and the portal is told; a theme that only held in the light scheme is
+/// dropped when the person switches to dark.
+#[tokio::test]
+async fn the_portal_may_theme_the_page_but_not_make_it_unreadable() {
+    let idp = Idp::start_with_portal().await;
+    let portal = idp.portal.clone().unwrap();
+    idp.start_request("alice", "openid profile", "THEME-13")
+        .await;
+    let browser = Browser::start().await;
+    browser.driver.goto(format!("{portal}/")).await.unwrap();
+    enter_frame(&browser).await;
+    browser.sign_in("alice", "alice").await;
+    browser.open_first_request().await;
+    let plain = look(&browser).await;
+    assert_eq!(plain["embedded"], true, "{plain}");
+    leave_frame(&browser).await;
+    wait_for_event(&browser, "ready").await;
+
+    // The unreadable theme, then a readable one: once the second shows, the first was handled.
+    post_theme(
+        &browser,
+        &idp,
+        serde_json::json!({ "code-bg": "#1b1f24", "muted": "#f6f7f9", "accent": "#1b1f24" }),
+    )
+    .await;
+    post_theme(
+        &browser,
+        &idp,
+        serde_json::json!({ "code-bg": "#e6f4ea", "accent": "#6b2d8f", "text": "#1b1f24" }),
+    )
+    .await;
+    let themed = wait_for_accent(&browser, "#6b2d8f").await;
+    assert_eq!(themed["codeBg"], "#e6f4ea", "{themed}");
+    assert_eq!(themed["binding"], "rgb(230, 244, 234)", "{themed}");
+    assert_eq!(
+        themed["muted"], plain["muted"],
+        "the refused theme got in: {themed}"
+    );
+    assert_eq!(themed["timeLeft"], plain["timeLeft"], "{themed}");
+    enter_frame(&browser).await;
+    assert_eq!(
+        frame_contrast_failures(&browser).await,
+        serde_json::json!([])
+    );
+    leave_frame(&browser).await;
+    let refused = wait_for_event(&browser, "themeRefused").await;
+    assert_eq!(refused["reason"], "contrast", "{refused}");
+    assert!(refused["ratio"].as_f64().unwrap() < 4.5, "{refused}");
+
+    // Dark text was fine on the light page; on the dark one it is not, so the theme goes.
+    browser.emulate_color_scheme("dark").await;
+    let dark = wait_for_accent(&browser, "#8ab4f8").await;
+    assert_eq!(dark["codeBg"], "#1f2a3d", "{dark}");
+    enter_frame(&browser).await;
+    assert_eq!(
+        frame_contrast_failures(&browser).await,
+        serde_json::json!([])
+    );
+    leave_frame(&browser).await;
+    let events = portal_events(&browser).await;
+    let refusals: Vec<_> = events
+        .iter()
+        .filter(|event| event["type"] == "themeRefused")
+        .collect();
+    assert_eq!(refusals.len(), 2, "{events:?}");
+    assert_eq!(refusals[1]["properties"][0], "text", "{events:?}");
     browser.quit().await;
 }
