@@ -80,8 +80,9 @@ component-tests:
 	cargo test --target wasm32-unknown-unknown -p ciba-approval
 
 # The SPA, plus brotli and gzip copies of every text and wasm file for ciba-idp to serve precompressed.
-dist/index.html: $(SPA_SOURCES)
+dist/index.html: $(SPA_SOURCES) build/minify-glue.mjs
 	trunk build --release
+	node build/minify-glue.mjs dist
 	find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' \) \
 	  -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;
 	@touch $@
@@ -118,8 +119,8 @@ tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tool
 	@command -v npm >/dev/null \
 	  || { echo "==> Installing Node.js and npm (one-time, ~1 min)"; apt-get update -qq; \
 	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
-	@node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version 132" \
-	  || { echo "==> Installing binaryen (wasm-opt) from npm (one-time, ~10 s)"; npm ci --no-audit --no-fund; }
+	@{ node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version 132" && test -x node_modules/.bin/terser; } \
+	  || { echo "==> Installing binaryen (wasm-opt) and terser from npm (one-time, ~10 s)"; npm ci --no-audit --no-fund; }
 	@touch $@
 
 .tools/chromium:
