@@ -1,67 +1,25 @@
-//! Talking to the approval API: runtime settings, the [`Api`] trait components use through context,
-//! and the real implementation over `fetch`.
+//! Talking to the approval API: the [`Api`] trait pages use through context (tests provide a fake),
+//! [`ApiError`] in the terms the pages act on, and [`HttpApi`], the real implementation over
+//! `fetch`. A 401 sends the browser to sign in ([`crate::sign_in`]); where the API is comes from
+//! [`crate::settings`]; showing a call's answer is [`crate::call::Call`].
 
 use std::{future::Future, ops::Deref, pin::Pin, rc::Rc};
 
 use ciba_contract::{
-    API_BASE, CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, EmbeddingSettings, LoginRequest,
-    Outcome, Problem, SessionInfo, WRONG_CODE_PROBLEM,
+    CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, EmbeddingSettings, LoginRequest, Outcome,
+    Problem, SessionInfo, WRONG_CODE_PROBLEM,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsCast;
 
 use crate::{
     i18n::td_string,
     json::{self, FromJson},
     language::use_i18n,
+    settings::Settings,
+    sign_in,
 };
-
-pub const DEFAULT_LOGIN_URL: &str = "/Account/Login";
-pub const DEFAULT_LOGOUT_URL: &str = "/Account/Logout";
-
-/// Where the API and the account pages live. Read from `<meta>` tags so a host can change them
-/// without rebuilding the SPA.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Settings {
-    pub api_base: String,
-    pub login_url: String,
-    pub logout_url: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            api_base: API_BASE.to_owned(),
-            login_url: DEFAULT_LOGIN_URL.to_owned(),
-            logout_url: DEFAULT_LOGOUT_URL.to_owned(),
-        }
-    }
-}
-
-impl Settings {
-    /// `<meta name="ciba:api-base">`, `ciba:login-url` and `ciba:logout-url`; defaults when absent.
-    pub fn from_document() -> Self {
-        let defaults = Self::default();
-        let api_base = meta_content("ciba:api-base").unwrap_or(defaults.api_base);
-        Self {
-            api_base: api_base.trim_end_matches('/').to_owned(),
-            login_url: meta_content("ciba:login-url").unwrap_or(defaults.login_url),
-            logout_url: meta_content("ciba:logout-url").unwrap_or(defaults.logout_url),
-        }
-    }
-}
-
-fn meta_content(name: &str) -> Option<String> {
-    let meta = document()
-        .query_selector(&format!("meta[name=\"{name}\"]"))
-        .ok()??
-        .dyn_into::<web_sys::HtmlMetaElement>()
-        .ok()?;
-    let content = meta.content().trim().to_owned();
-    (!content.is_empty()).then_some(content)
-}
 
 /// Why a call failed, in the terms the pages act on.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -139,48 +97,10 @@ pub trait Api {
     fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>>;
     fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest>;
     fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed>;
-    /// The host's sign-out page, which the page navigates to (see [`sign_out`]).
+    /// The host's sign-out page, which the page navigates to (see [`sign_in::sign_out`]).
     fn logout_url(&self) -> String;
     /// Which portals may embed the page (needs no session).
     fn embedding(&self) -> ApiFuture<EmbeddingSettings>;
-}
-
-/// One API call and its last answer, for a component to show: what Leptos's `LocalResource` +
-/// `Suspense` and `Action` do for this app, without their async machinery in the wasm (~9 KB brotli).
-pub struct Call<T: Send + Sync + 'static> {
-    /// A call is out.
-    pub pending: RwSignal<bool>,
-    /// The last answer; `None` before the first.
-    pub value: RwSignal<Option<Result<T, ApiError>>>,
-}
-
-impl<T: Send + Sync + 'static> Clone for Call<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T: Send + Sync + 'static> Copy for Call<T> {}
-
-impl<T: Send + Sync + 'static> Default for Call<T> {
-    fn default() -> Self {
-        Self {
-            pending: RwSignal::new(false),
-            value: RwSignal::new(None),
-        }
-    }
-}
-
-impl<T: Send + Sync + 'static> Call<T> {
-    /// Sends `call`; its answer replaces the last one (unless the component is gone by then).
-    pub fn run(self, call: ApiFuture<T>) {
-        self.pending.set(true);
-        leptos::task::spawn_local(async move {
-            let answer = call.await;
-            self.value.try_set(Some(answer));
-            self.pending.try_set(false);
-        });
-    }
 }
 
 /// The [`Api`] as components find it in context.
@@ -319,7 +239,7 @@ async fn error_from(response: Response, settings: &Settings) -> ApiError {
     };
     match status {
         401 => {
-            sign_in_again(&settings.login_url);
+            sign_in::sign_in_again(&settings.login_url);
             ApiError::Unauthorized
         }
         400 => match problem {
@@ -333,45 +253,5 @@ async fn error_from(response: Response, settings: &Settings) -> ApiError {
             None => ApiError::Server(status),
         },
         _ => ApiError::Server(status),
-    }
-}
-
-/// `url` with `ReturnUrl` = this page's path and query, as Duende's account pages take it.
-fn returning_here(url: &str) -> String {
-    let location = window().location();
-    let here = format!(
-        "{}{}",
-        location.pathname().unwrap_or_default(),
-        location.search().unwrap_or_default()
-    );
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let return_url = String::from(js_sys::encode_uri_component(&here));
-    format!("{url}{separator}ReturnUrl={return_url}")
-}
-
-/// Leaves for the host's sign-out page, a plain navigation: Duende's template page asks first and
-/// validates its own anti-forgery token, which no script of ours could send.
-/// Embedded, it opens in a window of its own: Duende's account pages refuse to be framed
-/// (`X-Frame-Options: DENY`); the frame then learns at its next call that the session is gone.
-pub fn sign_out(logout_url: &str) {
-    let url = returning_here(logout_url);
-    if crate::embed::is_embedded() {
-        let _ = window().open_with_url_and_target(&url, "_blank");
-    } else {
-        let _ = window().location().assign(&url);
-    }
-}
-
-/// Sends the browser to the login page, asking it to come back here afterwards.
-pub fn sign_in_again(login_url: &str) {
-    let location = window().location();
-    let sign_in = returning_here(login_url);
-    if crate::embed::is_embedded() {
-        crate::embed::session_required(sign_in);
-    } else {
-        crate::embed::tell_parent(crate::embed::ToParent::SessionRequired {
-            reason: crate::embed::SessionRequiredReason::SignIn,
-        });
-        let _ = location.assign(&sign_in);
     }
 }

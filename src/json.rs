@@ -1,7 +1,7 @@
 //! The contract's JSON read and written through the browser's own `JSON.parse`/`JSON.stringify`
 //! rather than serde_json: the contract types keep their serde derives (ciba-idp and the OpenAPI
 //! document use them), but the SPA links none of serde's visitor code, which was ~9 KB of wasm.
-//! `tests/components.rs` checks every type here against serde's own encoding of it.
+//! `tests/components/json_mapping.rs` checks every type here against serde's own encoding of it.
 
 use ciba_contract::{
     ClientInfo, CompleteRequest, EmbeddingSettings, LoginRequest, Outcome, Problem, ScopeInfo,

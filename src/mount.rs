@@ -12,12 +12,14 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 
 use crate::{
-    api::{HttpApi, Settings, provide_api},
-    embed::{self, ToParent},
+    api::{HttpApi, provide_api},
+    embed::{self, protocol::ToParent},
     i18n::I18nLocaleTrait,
     json,
     language::{LanguageProvider, use_i18n},
-    routing::{Navigation, Pages, Place, provide_navigation},
+    pages::Pages,
+    routing::{Navigation, Place, provide_navigation},
+    settings::Settings,
 };
 
 /// Renders the approval UI into `element`. `options` (all optional): `stylesheet` (URL of the app's
@@ -69,7 +71,7 @@ pub fn mount_into(element: web_sys::HtmlElement, options: JsValue) -> Result<(),
 /// The app's pages, moving between them without touching the host page's address.
 #[component]
 fn MountedApp(first: Option<String>) -> impl IntoView {
-    let navigation = Navigation::detached(first.map_or(Place::List, Place::Request));
+    let navigation = Navigation::detached(first.map_or(Place::RequestList, Place::Consent));
     provide_navigation(navigation);
     let i18n = use_i18n();
     view! {

@@ -1,21 +1,40 @@
-//! Which page shows. The app has three places — the list, one request, "not found" — so a signal and
-//! a click handler do what leptos_router did, for about a tenth of its wasm, and the same code serves
-//! the mount entry point, where the host page's address must never change.
+//! Where the app is, and its addresses. The app has three places — the list of requests, the
+//! consent page for one request, "page not found" — so a signal and a click handler do what
+//! leptos_router did, for about a tenth of its wasm, and the same code serves the mount entry
+//! point, where the host page's address must never change. Which component shows for a place is
+//! [`crate::pages::Pages`].
 
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::{
-    APP_BASE,
-    pages::{Consent, NotFoundPage, PendingRequests},
-};
+use crate::embed;
 
-/// A page of the app.
+/// Where the SPA is served; matches `public_url` in `Trunk.toml`.
+pub const APP_BASE: &str = "/ciba";
+
+/// The list of pending requests.
+pub fn list_href() -> String {
+    format!("{APP_BASE}/{}", link_suffix())
+}
+
+/// The consent page for one request.
+pub fn consent_href(internal_id: &str) -> String {
+    let id = String::from(js_sys::encode_uri_component(internal_id));
+    format!("{APP_BASE}/requests/{id}{}", link_suffix())
+}
+
+/// What the page's own links append so a reload or a return from sign-in stays embedded.
+pub fn link_suffix() -> &'static str {
+    if embed::is_embedded() { "?embed=1" } else { "" }
+}
+
+/// A page of the app: [`crate::pages::RequestList`], [`crate::pages::Consent`],
+/// [`crate::pages::PageNotFound`].
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Place {
-    List,
-    Request(String),
-    NotFound,
+    RequestList,
+    Consent(String),
+    PageNotFound,
 }
 
 impl Place {
@@ -32,13 +51,13 @@ impl Place {
                 .ok()
                 .and_then(|params| params.get("id"))
                 .filter(|id| !id.is_empty())
-                .map_or(Self::List, Self::Request),
+                .map_or(Self::RequestList, Self::Consent),
             _ => match path.strip_prefix("/requests/") {
                 Some(id) if !id.is_empty() && !id.contains('/') => js_sys::decode_uri_component(id)
                     .ok()
                     .and_then(|id| id.as_string())
-                    .map_or(Self::NotFound, Self::Request),
-                _ if path.starts_with('/') => Self::NotFound,
+                    .map_or(Self::PageNotFound, Self::Consent),
+                _ if path.starts_with('/') => Self::PageNotFound,
                 // `/cibafoo` is not ours.
                 _ => return None,
             },
@@ -53,7 +72,7 @@ impl Place {
             location.pathname().unwrap_or_default(),
             location.search().unwrap_or_default()
         );
-        Self::of(&href).unwrap_or(Self::NotFound)
+        Self::of(&href).unwrap_or(Self::PageNotFound)
     }
 }
 
@@ -84,7 +103,12 @@ impl Navigation {
         }
     }
 
-    /// Goes to an app address (as made by `list_href`/`request_href`).
+    /// The current place (tracked).
+    pub fn place(self) -> Place {
+        self.place.get()
+    }
+
+    /// Goes to an app address (as made by [`list_href`]/[`consent_href`]).
     pub fn go(self, href: &str) {
         let Some(place) = Place::of(href) else {
             return;
@@ -136,16 +160,4 @@ pub fn provide_navigation(navigation: Navigation) {
 
 pub fn use_navigation() -> Navigation {
     expect_context()
-}
-
-/// The page for the current place.
-#[component]
-pub fn Pages() -> impl IntoView {
-    let navigation = use_navigation();
-    let place = Memo::new(move |_| navigation.place.get());
-    move || match place.get() {
-        Place::List => view! { <PendingRequests /> }.into_any(),
-        Place::Request(internal_id) => view! { <Consent internal_id /> }.into_any(),
-        Place::NotFound => view! { <NotFoundPage /> }.into_any(),
-    }
 }

@@ -1,3 +1,6 @@
+//! The client's logo beside its name, so the person recognises who asks at a glance; its initial
+//! when there is no logo, the address is not https, or the image fails to load.
+
 use leptos::prelude::*;
 
 /// The client's logo, or its initial when it has none, the address is not https, or the image fails

@@ -1,3 +1,7 @@
+//! The code check: with it on, the person picks the code the other device shows from three the host
+//! sends (the real one and two look-alikes), so a sign-in they did not start cannot be approved by
+//! habit. The page never knows which is right; after a wrong pick only Deny is left.
+
 use leptos::prelude::*;
 
 use crate::tr;

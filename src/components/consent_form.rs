@@ -1,19 +1,34 @@
+//! The consent form, what the person sees to decide one request: who asks (name, logo, address),
+//! the code to compare with the other device (or, with the code check on, three to pick from), the
+//! time left, the scopes as checkboxes (required ones locked, with the reason; `offline_access` an
+//! opt-in in plain words), a name for the device, and Approve and Deny. Approve is refused here,
+//! before anything is sent, when nothing is ticked or the name is too long; an approval is kept as
+//! a draft so a sign-in in between does not lose it.
+
 use ciba_contract::{
     CompleteRequest, CompletionError, DESCRIPTION_MAX_CHARS, LoginRequest, ScopeInfo,
 };
 use leptos::prelude::*;
 
+use super::{
+    client_logo::ClientLogo,
+    code_check::CodeCheck,
+    error_alert::ErrorAlert,
+    labels::{OFFLINE_ACCESS, client_label, safe_client_uri, scope_label},
+    page_heading::PageHeading,
+    time_left::TimeLeft,
+};
 use crate::{
     api::ApiError,
-    components::{ClientLogo, CodeCheck, ErrorAlert, PageHeading, TimeLeft, has_passed, use_clock},
+    clock::{has_passed, use_clock},
     i18n::{td, td_string},
     language::use_i18n,
-    list_href, tr,
+    routing::list_href,
+    tr,
 };
 
-/// The scope that asks for a refresh token, which outlives this sign-in: the user opts in to it,
-/// and it is described in their words rather than the protocol's.
-const OFFLINE_ACCESS: &str = "offline_access";
+/// Scopes the user opts in to rather than out of: `offline_access` asks for a refresh token, which
+/// outlives this sign-in.
 const OPT_IN_SCOPES: &[&str] = &[OFFLINE_ACCESS];
 
 /// One checkbox on the consent form.
@@ -31,39 +46,6 @@ impl ScopeChoice {
             checked: RwSignal::new(checked),
         }
     }
-}
-
-/// The name a scope is shown by.
-pub fn scope_label(scope: &ScopeInfo) -> String {
-    if scope.value == OFFLINE_ACCESS {
-        td_string!(use_i18n().get_locale(), offline_access).to_string()
-    } else if scope.display_name.trim().is_empty() {
-        scope.value.clone()
-    } else {
-        scope.display_name.clone()
-    }
-}
-
-/// The client name, or its id when the name is blank.
-pub fn client_label(request: &LoginRequest) -> String {
-    if request.client.client_name.trim().is_empty() {
-        request.client.client_id.clone()
-    } else {
-        request.client.client_name.clone()
-    }
-}
-
-/// Only web addresses are linked: anything else (`javascript:`, `data:`, …) is not.
-pub fn safe_client_uri(uri: &str) -> Option<&str> {
-    let lower = uri.to_ascii_lowercase();
-    let loopback = ["http://127.0.0.1", "http://localhost"]
-        .iter()
-        .any(|prefix| {
-            lower
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
-        });
-    (lower.starts_with("https://") || loopback).then_some(uri)
 }
 
 /// The consent form for one request: what to check, what to share, and the decision.

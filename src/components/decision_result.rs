@@ -1,7 +1,12 @@
+//! What the person sees once a request is decided, here or earlier: approved or denied, for which
+//! client, the scopes granted, or "you already approved/denied this" when the server says it was
+//! decided before — so they know the other device has its answer — and a way back to the list.
+
 use ciba_contract::Outcome;
 use leptos::prelude::*;
 
-use crate::{components::PageHeading, i18n::td, language::use_i18n, list_href, tr};
+use super::page_heading::PageHeading;
+use crate::{i18n::td, language::use_i18n, routing::list_href, tr};
 
 /// What happened to the request once it is decided, here or earlier.
 #[component]

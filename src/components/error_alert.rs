@@ -1,3 +1,6 @@
+//! What went wrong, said as an alert (announced to screen readers), with a Try again button when
+//! sending the same thing again may help — so a dropped connection never leaves the person stuck.
+
 use leptos::prelude::*;
 
 use crate::tr;

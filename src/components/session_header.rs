@@ -1,11 +1,10 @@
+//! The banner at the top of the page: the app's name (a link back to the list), who is signed in,
+//! so the person knows whose sign-ins they are deciding, and Sign out, which goes to the host's own
+//! sign-out page so the session really ends wherever the page is hosted.
+
 use leptos::prelude::*;
 
-use crate::{
-    api::{self, Call, use_api},
-    i18n::{I18nLocaleTrait, Locale, td_string},
-    language::use_i18n,
-    list_href, tr,
-};
+use crate::{api::use_api, call::Call, routing::list_href, sign_in, tr};
 
 /// The banner: who is signed in, and a way to sign out.
 #[component]
@@ -46,47 +45,11 @@ pub fn SessionHeader() -> impl IntoView {
                     type="button"
                     id="sign-out"
                     class="button button--quiet"
-                    on:click=move |_| api::sign_out(&logout_url)
+                    on:click=move |_| sign_in::sign_out(&logout_url)
                 >
                     {tr!(sign_out)}
                 </button>
             </div>
         </header>
-    }
-}
-
-/// Each language named in itself, so a reader finds theirs whatever the page is in now. The choice
-/// is remembered and wins over the browser's languages from then on.
-#[component]
-pub fn LanguagePicker() -> impl IntoView {
-    let i18n = use_i18n();
-    let options = Locale::get_all()
-        .iter()
-        .map(|&locale| {
-            view! {
-                <option value=locale.as_str() lang=locale.as_str() selected=move || i18n.get_locale() == locale>
-                    {td_string!(locale, language_name)}
-                </option>
-            }
-        })
-        .collect_view();
-    view! {
-        <label class="language">
-            <span class="language-label">{tr!(language)}</span>
-            <select
-                id="language"
-                on:change=move |event| {
-                    let chosen = event_target_value(&event);
-                    if let Some(&locale) = Locale::get_all()
-                        .iter()
-                        .find(|locale| locale.as_str() == chosen)
-                    {
-                        crate::language::choose(locale);
-                    }
-                }
-            >
-                {options}
-            </select>
-        </label>
     }
 }

@@ -1,13 +1,19 @@
+//! The consent page for one request: it loads the request and shows the consent form, then where
+//! the decision ended up — approved, denied, already decided. A request the server no longer knows
+//! is shown as done when this browser decided it (a host such as Duende forgets decisions), as sent
+//! when the answer was lost, and otherwise as the one "not found", which never says why.
+
 use ciba_contract::{CompleteRequest, LoginRequest, Outcome};
 use leptos::prelude::*;
 
 use crate::{
-    api::{ApiError, Call, Completed, use_api},
+    api::{ApiError, Completed, use_api},
+    call::Call,
     components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
     decided::{self, Decided},
-    embed::{self, ToParent},
-    list_href,
+    embed::{self, protocol::ToParent},
     recent::{self, RecentDecision},
+    routing::list_href,
     tr,
 };
 
@@ -49,7 +55,7 @@ pub fn Consent(#[prop(into)] internal_id: String) -> impl IntoView {
 
 /// The one answer for unknown, someone else's, expired and already decided requests.
 #[component]
-pub fn RequestNotFound() -> impl IntoView {
+fn RequestNotFound() -> impl IntoView {
     view! {
         <section class="not-found" data-state="not-found">
             <PageHeading>{tr!(not_found_heading)}</PageHeading>

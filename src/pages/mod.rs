@@ -1,9 +1,26 @@
-//! One component per place (see `routing`).
+//! One component per place (see [`crate::routing::Place`]), in a file of the same name, and
+//! [`Pages`], which shows the one for the current place.
 
 mod consent;
-mod not_found;
-mod requests;
+mod page_not_found;
+mod request_list;
 
-pub use consent::{Consent, RequestNotFound};
-pub use not_found::NotFoundPage;
-pub use requests::PendingRequests;
+use leptos::prelude::*;
+
+pub use consent::Consent;
+pub use page_not_found::PageNotFound;
+pub use request_list::RequestList;
+
+use crate::routing::{Place, use_navigation};
+
+/// The page for the current place.
+#[component]
+pub fn Pages() -> impl IntoView {
+    let navigation = use_navigation();
+    let place = Memo::new(move |_| navigation.place());
+    move || match place.get() {
+        Place::RequestList => view! { <RequestList /> }.into_any(),
+        Place::Consent(internal_id) => view! { <Consent internal_id /> }.into_any(),
+        Place::PageNotFound => view! { <PageNotFound /> }.into_any(),
+    }
+}

@@ -1,3 +1,9 @@
+//! The list page: the signed-in person's pending sign-in requests, each with the client, the code
+//! to compare, when it started and how long is left, so they can find the one in front of them. It
+//! keeps itself current (polling with `If-None-Match`, paused while the tab is hidden), adds new
+//! requests at the end so nothing moves under a finger, announces arrivals and expiries, and shows
+//! what this tab decided lately below.
+
 use std::time::Duration;
 
 use ciba_contract::LoginRequest;
@@ -7,15 +13,14 @@ use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{
     api::{ApiError, use_api},
-    components::{
-        ClientLogo, ErrorAlert, PageHeading, StartedAgo, TimeLeft, client_label, has_passed,
-        use_clock,
-    },
+    clock::{has_passed, use_clock},
+    components::{ClientLogo, ErrorAlert, PageHeading, StartedAgo, TimeLeft, client_label},
     i18n::td,
     intl,
     language::use_i18n,
     recent::{self, RecentDecision},
-    request_href, tr,
+    routing::consent_href,
+    tr,
 };
 
 /// How often the list asks the server for changes while the page is visible.
@@ -61,7 +66,7 @@ enum ListState {
 /// (an unchanged list costs a bodiless 304). Polling pauses while the tab is hidden and catches up
 /// as soon as it is visible again.
 #[component]
-pub fn PendingRequests() -> impl IntoView {
+pub fn RequestList() -> impl IntoView {
     let i18n = use_i18n();
     let api = StoredValue::new(use_api());
     let listing = RwSignal::new(None::<Result<Vec<LoginRequest>, ApiError>>);
@@ -259,7 +264,7 @@ fn RequestItem(
         }
         expired
     });
-    let href = request_href(&request.internal_id);
+    let href = consent_href(&request.internal_id);
     let client_name = client_label(&request);
     let binding_message = match request.binding_message {
         Some(message) => view! {

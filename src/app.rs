@@ -1,0 +1,45 @@
+//! The whole page: what `main` mounts, and the header, pages and footer around whichever place
+//! shows.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{HttpApi, provide_api},
+    components::{LanguagePicker, SessionHeader},
+    embed::{self, bridge::EmbedBridge},
+    language::LanguageProvider,
+    pages::Pages,
+    routing::{Navigation, provide_navigation},
+    settings::Settings,
+};
+
+/// The whole app, talking to the real API configured in the page's `<meta>` tags.
+#[component]
+pub fn App() -> impl IntoView {
+    embed::start();
+    provide_api(HttpApi::new(Settings::from_document()));
+    view! { <AppRoutes /> }
+}
+
+/// Header and pages in the user's language, using whatever [`crate::api::Api`] is in context.
+#[component]
+pub fn AppRoutes() -> impl IntoView {
+    let navigation = Navigation::at_address();
+    provide_navigation(navigation);
+    view! {
+        <LanguageProvider>
+            // Clicks on the app's own links move inside the app (see `routing`).
+            <div class="app" on:click=move |event| navigation.follow_link(event)>
+                <SessionHeader />
+                <main id="main">
+                    <EmbedBridge />
+                    <Pages />
+                </main>
+                // At the foot, as on most sign-in pages: the header stays short on a phone.
+                <footer class="app-footer">
+                    <LanguagePicker />
+                </footer>
+            </div>
+        </LanguageProvider>
+    }
+}

@@ -1,0 +1,56 @@
+//! Reading and driving the page under test: a fresh container, waiting for an element, clicking.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+/// A fresh container attached to the document, so focus and clicks behave as on a page.
+pub fn container() -> HtmlElement {
+    let container = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&container).unwrap();
+    container.unchecked_into()
+}
+
+pub async fn sleep(milliseconds: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, milliseconds)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Waits (up to four seconds) for `selector` to match inside `root`.
+pub async fn find(root: &Element, selector: &str) -> Element {
+    for _ in 0..400 {
+        if let Some(element) = root.query_selector(selector).unwrap() {
+            return element;
+        }
+        sleep(10).await;
+    }
+    panic!(
+        "nothing matched {selector} at {}; the page is: {}",
+        window().location().href().unwrap_or_default(),
+        root.inner_html()
+    );
+}
+
+pub fn scope_checkbox(root: &Element, value: &str) -> HtmlInputElement {
+    root.query_selector(&format!("input[name=scope][value='{value}']"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no checkbox for {value}"))
+        .unchecked_into()
+}
+
+pub fn click(root: &Element, selector: &str) {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing to click at {selector}"))
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+pub fn text(element: &Element) -> String {
+    element.text_content().unwrap_or_default()
+}
