@@ -4,7 +4,8 @@
 //! done, and a decision whose answer was lost shows as sent, never as "not found".
 //!
 //! In `localStorage`, so a second tab or a tap on the same notification knows too. Only the id, the
-//! outcome, the client's name and the expiry; entries leave once the request would have expired.
+//! outcome, the client's name, when, and the expiry; entries leave once the request would have expired.
+//! The list page's "Recently decided" is the confirmed ones, newest first.
 
 use ciba_contract::Outcome;
 use wasm_bindgen::JsValue;
@@ -24,7 +25,12 @@ pub struct Decided {
     pub confirmed: bool,
     /// When the request would have expired, in milliseconds since the epoch.
     pub expires_at: f64,
+    /// When it was decided (or sent), in milliseconds since the epoch.
+    pub at: f64,
 }
+
+/// How many decisions "Recently decided" shows: enough to recognise what just happened.
+pub const RECENT_SHOWN: usize = 5;
 
 impl ToJson for Decided {
     fn to_json(&self) -> JsValue {
@@ -34,6 +40,7 @@ impl ToJson for Decided {
             ("outcome", Some(self.outcome.to_json())),
             ("confirmed", Some(JsValue::from_bool(self.confirmed))),
             ("expiresAt", Some(JsValue::from_f64(self.expires_at))),
+            ("at", Some(JsValue::from_f64(self.at))),
         ])
     }
 }
@@ -46,6 +53,7 @@ impl FromJson for Decided {
             outcome: json::get(value, "outcome")?,
             confirmed: json::get(value, "confirmed")?,
             expires_at: json::get(value, "expiresAt")?,
+            at: json::get(value, "at")?,
         })
     }
 }
@@ -83,6 +91,15 @@ pub fn record(decided: Decided) {
         // Storage may be full or disabled; the page then says "not found" as before.
         let _ = storage.set_item(KEY, &json::stringify(&kept));
     }
+}
+
+/// The confirmed decisions, newest first, for "Recently decided".
+pub fn recent() -> Vec<Decided> {
+    load()
+        .into_iter()
+        .filter(|kept| kept.confirmed)
+        .take(RECENT_SHOWN)
+        .collect()
 }
 
 /// What this browser decided about `internal_id`, if anything, while the request could still matter.

@@ -23,8 +23,8 @@
 //!   and relative times through `Intl`.
 //! - [`clock`]: a ticking "now" and whether an instant has passed.
 //! - [`json`]: the contract's JSON through the browser's `JSON.parse`/`JSON.stringify`.
-//! - [`draft`], [`decided`], [`recent`]: what the browser keeps: an approval being sent, what it
-//!   decided, what this tab decided lately.
+//! - [`draft`], [`decided`]: what the browser keeps: an approval being sent, and what it decided
+//!   (until the request would have expired; also the list's "Recently decided").
 //! - [`perf`]: marks on the performance timeline for `make bench`.
 //!
 //! Dependencies run one way; no module uses one that uses it back: `app`/`mount` → `pages` →
@@ -46,7 +46,6 @@ pub mod language;
 pub mod mount;
 pub mod pages;
 pub mod perf;
-pub mod recent;
 pub mod routing;
 pub mod settings;
 pub mod sign_in;

@@ -172,8 +172,12 @@ pub fn ConsentForm(
                 )
                 .to_string(),
             )),
-            // The form only offers requested scopes and locks required ones: a bug if reached.
-            Err(problem) => refusal.set(Some(problem.to_string())),
+            // The form only offers requested scopes, locks required ones and asks for the code first:
+            // a bug if reached. Said in the page's language; the contract's English Display (and its
+            // formatting code) stays out of the wasm.
+            Err(_) => refusal.set(Some(
+                td_string!(i18n.get_locale(), error_refused).to_string(),
+            )),
         }
     };
     let deny = move |_| {

@@ -12,7 +12,6 @@ use crate::{
     components::{ConsentForm, DecisionResult, ErrorAlert, PageHeading, client_label, scope_label},
     decided::{self, Decided},
     embed::{self, protocol::ToParent},
-    recent::{self, RecentDecision},
     routing::list_href,
     tr,
 };
@@ -168,6 +167,7 @@ fn Decision(request: LoginRequest) -> impl IntoView {
                 outcome,
                 confirmed,
                 expires_at,
+                at: js_sys::Date::now(),
             });
         }
     };
@@ -190,12 +190,6 @@ fn Decision(request: LoginRequest) -> impl IntoView {
             embed::tell_parent(ToParent::Decided {
                 internal_id: internal_id.clone(),
                 outcome,
-            });
-            recent::remember(RecentDecision {
-                internal_id: internal_id.clone(),
-                client_name: client_name.clone(),
-                outcome,
-                at: js_sys::Date::now(),
             });
         }
     });

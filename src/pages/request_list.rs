@@ -15,10 +15,10 @@ use crate::{
     api::{ApiError, use_api},
     clock::{has_passed, use_clock},
     components::{ClientLogo, ErrorAlert, PageHeading, StartedAgo, TimeLeft, client_label},
+    decided::{self, Decided},
     i18n::td,
     intl,
     language::use_i18n,
-    recent::{self, RecentDecision},
     routing::consent_href,
     tr,
 };
@@ -295,10 +295,10 @@ fn RequestItem(
     }
 }
 
-/// What this tab decided lately, newest first, so the user can see what they just did.
+/// What this browser decided lately, newest first, so the user can see what they just did.
 #[component]
 fn RecentDecisions() -> impl IntoView {
-    let decisions = recent::load();
+    let decisions = decided::recent();
     (!decisions.is_empty()).then(|| {
         view! {
             <section class="recent" aria-labelledby="recent-heading">
@@ -315,9 +315,9 @@ fn RecentDecisions() -> impl IntoView {
 }
 
 #[component]
-fn RecentItem(decision: RecentDecision) -> impl IntoView {
+fn RecentItem(decision: Decided) -> impl IntoView {
     let i18n = use_i18n();
-    let RecentDecision {
+    let Decided {
         client_name,
         outcome,
         at,
