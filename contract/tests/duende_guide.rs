@@ -5,13 +5,20 @@
 //! parameters per Duende version, as read from Duende's source at the tags it names. For each variant
 //! (`v7`, `v8`) the test reads the variant's `.cs` files and fails, naming file and line, when
 //! - a call of a recorded member passes a number of arguments that version does not accept
-//!   (nested parentheses, generics, lambdas, strings, comments and interpolations are understood);
+//!   (nested parentheses, generics, lambdas, strings, comments and interpolations are understood),
+//!   or passes a cancellation token (`ct`, `…RequestAborted`, `CancellationToken…`) where that
+//!   version's parameter is not one;
 //! - an implementation of a recorded interface method (the notification service) has other
 //!   parameters than that version declares;
 //! - code calls a member of a guarded Duende type (interaction service, request store, notification
 //!   service, event service) that is not in the record;
 //! - a recorded member is not used by the variant, or missing from docs/identityserver/README.md's table;
 //! - the JSON names of the C# records differ from the schemas of contract/openapi.json.
+//!
+//! The files of `common/` are shared by both variants, so they must not depend on the version: the test
+//! fails when code there calls or declares a recorded member whose signature differs between the
+//! versions, or names a guarded type at all. Such calls belong in the variant's adapter (`CibaDuende`),
+//! which must implement every method of common/'s `ICibaDuende`.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -51,7 +58,7 @@ struct Member {
 }
 
 #[derive(Deserialize)]
-#[allow(dead_code)] // `returns` and `receiver` document the member; arity comes from `params`
+#[allow(dead_code)] // `receiver` documents the member; arity comes from `params`
 struct Signature {
     file: String,
     returns: String,
@@ -148,8 +155,14 @@ impl Source {
 fn variant_sources(record: &Record, version: &str) -> Vec<Source> {
     let dir = repo_root().join(&record.versions[version].variant);
     let common = guide_dir().join("common");
-    let mut files: Vec<_> = [&dir, &common]
-        .into_iter()
+    sources_in(&[dir.as_path(), common.as_path()])
+}
+
+/// The `.cs` files of the given folders; the first must have some.
+fn sources_in(dirs: &[&Path]) -> Vec<Source> {
+    let dir = dirs[0];
+    let mut files: Vec<_> = dirs
+        .iter()
         .flat_map(|dir| {
             fs::read_dir(dir)
                 .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -159,7 +172,7 @@ fn variant_sources(record: &Record, version: &str) -> Vec<Source> {
         .collect();
     files.sort();
     assert!(
-        files.iter().any(|path| path.starts_with(&dir)),
+        files.iter().any(|path| path.starts_with(dir)),
         "{} has no .cs files",
         dir.display()
     );
@@ -567,6 +580,38 @@ fn versions(record: &Record) -> Vec<String> {
     record.versions.keys().cloned().collect()
 }
 
+/// A call's argument (`value` or `name: value`) split into its parameter name, if named, and value.
+fn named_argument(arg: &str) -> (Option<&str>, &str) {
+    match arg.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() && name.trim().bytes().all(is_ident) => {
+            (Some(name.trim()), value.trim())
+        }
+        _ => (None, arg),
+    }
+}
+
+/// Whether an argument is a cancellation token as the guide writes them.
+fn is_token(arg: &str) -> bool {
+    let value = named_argument(arg).1;
+    value == "ct" || value.contains("CancellationToken") || value.ends_with("RequestAborted")
+}
+
+/// Whether the parameter `arg` binds to (by name, else at `index`) is a `CancellationToken`.
+fn takes_token(signature: &Signature, arg: &str, index: usize) -> bool {
+    let param = match named_argument(arg).0 {
+        Some(name) => signature.params().iter().find(|p| {
+            p.split('=')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .next_back()
+                == Some(name)
+        }),
+        None => signature.params().get(index),
+    };
+    param.is_some_and(|p| normalized_type(p) == "CancellationToken")
+}
+
 #[test]
 fn calls_pass_the_recorded_number_of_arguments() {
     let record = record();
@@ -587,8 +632,21 @@ fn calls_pass_the_recorded_number_of_arguments() {
         for source in &sources {
             for (name, overloads) in &by_name {
                 let kind = overloads[0].0.kind;
-                for (at, site, _) in sites(&source.code, name, kind) {
+                for (at, site, open) in sites(&source.code, name, kind) {
                     let Site::Call(args) = site else { continue };
+                    // A token where the version takes none: the count alone misses 7.x's
+                    // GetLoginsForUserAsync(subject, ct), whose second parameter is `clientId = null`.
+                    for (i, arg) in split_params(source, open).into_iter().enumerate() {
+                        if is_token(arg) && !overloads.iter().any(|(_, s)| takes_token(s, arg, i)) {
+                            errors.push(format!(
+                                "{}: `{name}` gets a token (`{arg}`) as argument {}, where Duende {} ({}) takes none",
+                                source.place(at),
+                                i + 1,
+                                record.versions[&version].version,
+                                record.versions[&version].tag,
+                            ));
+                        }
+                    }
                     let fits = overloads.iter().any(|(_, s)| {
                         let (min, max) = s.arity();
                         (min..=max).contains(&args)
@@ -767,6 +825,111 @@ fn guarded_types_are_called_only_through_recorded_members() {
                         }
                     }
                 }
+            }
+        }
+    }
+    assert!(errors.is_empty(), "\n{}\n", errors.join("\n"));
+}
+
+/// The interface through which common/ reaches Duende's version-dependent services; each variant
+/// implements it with that version's calls.
+const ADAPTER: &str = "ICibaDuende";
+
+/// The names of the methods an `interface` declares (identifiers before a `(` at the body's top level).
+fn interface_methods(code: &[u8], interface: &str) -> Vec<String> {
+    let Some(at) = word_positions(code, interface).into_iter().find(|&at| {
+        prev_non_ws(code, at).is_some_and(|p| ident_before(code, p + 1) == "interface")
+    }) else {
+        return vec![];
+    };
+    let Some(open) = find_from(code, at, b"{") else {
+        return vec![];
+    };
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    for (j, &c) in code.iter().enumerate().skip(open) {
+        match c {
+            b'{' | b'(' | b'[' => {
+                if c == b'(' && depth == 1 {
+                    let end = prev_non_ws(code, j).map_or(j, |p| p + 1);
+                    names.push(ident_before(code, end).to_owned());
+                }
+                depth += 1;
+            }
+            b'}' | b')' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+#[test]
+fn common_code_is_version_neutral() {
+    let record = record();
+    let common = guide_dir().join("common");
+    let sources = sources_in(&[common.as_path()]);
+    let versions = versions(&record);
+    let mut errors = Vec::new();
+    // Members whose record differs between the versions: calling or implementing them is the variants' job.
+    let differing = record.member.iter().filter(|m| {
+        m.kind.callable()
+            && versions.windows(2).any(|v| {
+                let (a, b) = (&m.signatures[&v[0]], &m.signatures[&v[1]]);
+                a.params() != b.params() || a.returns != b.returns
+            })
+    });
+    for member in differing {
+        for source in &sources {
+            for (at, site, _) in sites(&source.code, &member.name, member.kind) {
+                errors.push(format!(
+                    "{}: common/ {} {} (its signature differs between {}): do it in each variant's CibaDuende",
+                    source.place(at),
+                    if site == Site::Declaration { "declares" } else { "calls" },
+                    member.display(),
+                    versions.join(" and ")
+                ));
+            }
+        }
+    }
+    for guarded in &record.guarded_types {
+        for source in &sources {
+            for at in word_positions(&source.code, guarded) {
+                errors.push(format!(
+                    "{}: common/ names {guarded}; reach it through {ADAPTER}",
+                    source.place(at)
+                ));
+            }
+        }
+    }
+    // Each variant implements every method of the adapter.
+    let methods: Vec<String> = sources
+        .iter()
+        .flat_map(|source| interface_methods(&source.code, ADAPTER))
+        .collect();
+    if methods.is_empty() {
+        errors.push(format!(
+            "common/ declares no interface {ADAPTER} with methods"
+        ));
+    }
+    for version in &versions {
+        let dir = repo_root().join(&record.versions[version].variant);
+        let own = sources_in(&[dir.as_path()]);
+        for method in &methods {
+            let declared = own.iter().any(|source| {
+                sites(&source.code, method, Kind::Method)
+                    .iter()
+                    .any(|(_, site, _)| *site == Site::Declaration)
+            });
+            if !declared {
+                errors.push(format!(
+                    "{}: no implementation of {ADAPTER}.{method}",
+                    record.versions[version].variant
+                ));
             }
         }
     }
@@ -1036,4 +1199,24 @@ fn camel_cases_like_system_text_json() {
     assert_eq!(stj_camel_case("Idp"), "idp");
     assert_eq!(stj_camel_case("URLValue"), "urlValue");
     assert_eq!(stj_camel_case("Type"), "type");
+}
+
+#[test]
+fn recognizes_cancellation_tokens() {
+    assert!(
+        is_token("ct") && is_token("http.RequestAborted") && is_token("CancellationToken.None")
+    );
+    assert!(is_token("ct: ct") && !is_token("subjectId") && !is_token("cond ? a : b"));
+    let signature = Signature {
+        file: String::new(),
+        returns: String::new(),
+        receiver: None,
+        params: Some(vec![
+            "string subjectId".into(),
+            "Ct ct".into(),
+            "string? clientId = null".into(),
+        ]),
+    };
+    assert!(takes_token(&signature, "ct", 1) && !takes_token(&signature, "ct", 2));
+    assert!(takes_token(&signature, "ct: x", 0) && !takes_token(&signature, "clientId: ct", 1));
 }

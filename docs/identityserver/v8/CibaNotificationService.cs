@@ -1,32 +1,15 @@
-// CibaNotificationService.cs — ciba-approval for Duende.IdentityServer 8.0.0.
-// Duende calls this once per accepted backchannel request (BackchannelAuthenticationResponseGenerator),
-// after storing it. 8.0 signature: Task SendLoginRequestAsync(BackchannelUserLoginRequest request, Ct ct),
-// Ct being Duende's global alias for System.Threading.CancellationToken (7.x has no token).
-// Register with .AddBackchannelAuthenticationUserNotificationService<CibaNotificationService>() on the
-// builder AddIdentityServer() returns (Program.snippet.cs).
+// CibaNotificationService.cs — ciba-approval for Duende.IdentityServer 8.0.0: the interface method with
+// 8.0's signature, Task SendLoginRequestAsync(BackchannelUserLoginRequest request, Ct ct), Ct being
+// Duende's global alias for System.Threading.CancellationToken (7.x has no token). The channel is
+// common/CibaNotificationService.Channel.cs.
 
 using Duende.IdentityServer.Models;
 using Duende.IdentityServer.Services;
-using Microsoft.Extensions.Options;
 
 namespace CibaApproval;
 
-public sealed class CibaNotificationService(
-    IOptions<CibaApprovalOptions> options,
-    ILogger<CibaNotificationService> logger) : IBackchannelAuthenticationUserNotificationService
+public sealed partial class CibaNotificationService : IBackchannelAuthenticationUserNotificationService
 {
-    public Task SendLoginRequestAsync(BackchannelUserLoginRequest request, CancellationToken ct)
-    {
-        // https://<PublicOrigin>/ciba/requests/{InternalId}: the page opens that request, and after a
-        // sign-in comes back to it. The link alone grants nothing: the API answers only the user's session.
-        var link = options.Value.RequestLink(request.InternalId);
-        var subject = request.Subject?.FindFirst("sub")?.Value;
-
-        // Replace this with your channel (push, e-mail, SMS) to the user `subject`. Show the binding
-        // message in the notification too, so the user can compare it with the other device.
-        logger.LogInformation(
-            "CIBA sign-in request from {ClientId} for {Subject}; binding message {BindingMessage}; open {Link}",
-            request.Client?.ClientId, subject, request.BindingMessage, link);
-        return Task.CompletedTask;
-    }
+    public Task SendLoginRequestAsync(BackchannelUserLoginRequest request, CancellationToken ct) =>
+        NotifyAsync(request, ct);
 }

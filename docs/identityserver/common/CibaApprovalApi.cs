@@ -1,10 +1,15 @@
-// CibaApprovalApi.cs — ciba-approval for Duende.IdentityServer 7.4.5 (7.x: no CancellationToken on the
-// CIBA interaction service, the request store or IEventService.RaiseAsync).
+// CibaApprovalApi.cs — ciba-approval for Duende.IdentityServer 7.x and 8.x (the same file for
+// both: copy it with the files of v7/ or v8/).
 //
-// The JSON API of contract/openapi.json over IBackchannelAuthenticationInteractionService, plus the
-// headers of the page under /ciba. Wiring: Program.snippet.cs. Not compiled on the machine that wrote
-// it: every Duende member was read in Duende's source at tag is-7.4.5 (see ../README.md), and make test
+// The JSON API of contract/openapi.json over Duende's CIBA interaction service, plus the headers of the
+// page under /ciba. Wiring: Program.snippet.cs. Not compiled on the machine that wrote it: every Duende
+// member was read in Duende's source at tags is-7.4.5 and is-8.0.0 (see ../README.md), and make test
 // checks the calls' arity against ../duende-members.toml.
+//
+// Duende's services (interaction service, request store, IEventService) differ between 7.x and 8.0 only
+// in their signatures (8.0 takes a CancellationToken and returns IReadOnlyCollection), so this file
+// reaches them only through ICibaDuende below, implemented with the version's exact calls by
+// v7/CibaDuende.cs or v8/CibaDuende.cs. make test fails if code here calls one of them directly.
 //
 // Handlers take only HttpContext and resolve services themselves: no parameter is bound from the body,
 // so minimal-API binding can never answer (400/415 without problem+json) before this code runs.
@@ -16,8 +21,7 @@ using System.Text.Json;
 using Duende.IdentityServer;
 using Duende.IdentityServer.Events;
 using Duende.IdentityServer.Models;
-using Duende.IdentityServer.Services;
-using Duende.IdentityServer.Stores;
+using Duende.IdentityServer.Services; // CompleteBackchannelLoginRequest
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -27,11 +31,37 @@ using Telemetry = IdentityServerTemplate.Pages.Telemetry;
 
 namespace CibaApproval;
 
+/// <summary>
+/// The Duende calls the API makes, one signature for both versions: each method takes the token 8.0
+/// requires (7.x has none and ignores it), and lists are IEnumerable (8.0's IReadOnlyCollection is one).
+/// The names differ from Duende's on purpose: make test checks Duende's calls by member name.
+/// </summary>
+internal interface ICibaDuende
+{
+    /// <summary>Interaction service, GetPendingLoginRequestsForCurrentUserAsync: skips completed, not expired.</summary>
+    Task<IEnumerable<BackchannelUserLoginRequest>> GetPendingAsync(CancellationToken ct);
+
+    /// <summary>Interaction service, GetLoginRequestByInternalIdAsync: completed and expired requests too.</summary>
+    Task<BackchannelUserLoginRequest?> GetLoginRequestAsync(string internalId, CancellationToken ct);
+
+    /// <summary>Request store, GetByInternalIdAsync: no expiry check in the default store.</summary>
+    Task<BackChannelAuthenticationRequest?> GetStoredAsync(string internalId, CancellationToken ct);
+
+    /// <summary>Request store, GetLoginsForUserAsync: the subject's requests of every client.</summary>
+    Task<IEnumerable<BackChannelAuthenticationRequest>> GetStoredForUserAsync(string subjectId, CancellationToken ct);
+
+    /// <summary>Interaction service, CompleteLoginRequestAsync: InvalidOperationException if Duende refuses.</summary>
+    Task CompleteAsync(CompleteBackchannelLoginRequest completion, CancellationToken ct);
+
+    /// <summary>IEventService.RaiseAsync.</summary>
+    Task RaiseEventAsync(Event evt, CancellationToken ct);
+}
+
 public static class CibaApprovalApi
 {
     private const int MaxBodyBytes = 16 * 1024;
 
-    /// <summary>Options, the decision record and the clock. Call before builder.Build().</summary>
+    /// <summary>Options, the decision record, the clock and the Duende calls. Call before builder.Build().</summary>
     public static WebApplicationBuilder AddCibaApproval(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<CibaApprovalOptions>()
@@ -42,6 +72,8 @@ public static class CibaApprovalApi
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ICibaDecisionRecord, InMemoryCibaDecisionRecord>();
         builder.Services.TryAddSingleton<ICibaCodeCheckStore, InMemoryCibaCodeCheckStore>();
+        // Transient, as Duende registers the services it wraps (the interaction service reads the session).
+        builder.Services.TryAddTransient<ICibaDuende, CibaDuende>();
         return builder;
     }
 
@@ -144,15 +176,15 @@ public static class CibaApprovalApi
     private static async Task<IResult> ListAsync(HttpContext http)
     {
         if (SubjectOf(http.User) is not { } subject) return SignInRequired();
-        var interaction = http.RequestServices.GetRequiredService<IBackchannelAuthenticationInteractionService>();
-        var store = http.RequestServices.GetRequiredService<IBackChannelAuthenticationRequestStore>();
+        var duende = http.RequestServices.GetRequiredService<ICibaDuende>();
         var now = Now(http);
+        var ct = http.RequestAborted;
 
         // Pending requests (Duende drops completed ones, not expired ones) joined with the stored
         // requests, which carry what BackchannelUserLoginRequest lacks: CreationTime, Lifetime, Tenant, IdP.
-        var pending = await interaction.GetPendingLoginRequestsForCurrentUserAsync();
+        var pending = await duende.GetPendingAsync(ct);
         var stored = new Dictionary<string, BackChannelAuthenticationRequest>(StringComparer.Ordinal);
-        foreach (var item in await store.GetLoginsForUserAsync(subject))
+        foreach (var item in await duende.GetStoredForUserAsync(subject, ct))
         {
             stored.TryAdd(item.InternalId, item);
         }
@@ -182,15 +214,14 @@ public static class CibaApprovalApi
     private static async Task<IResult> GetAsync(HttpContext http, string internalId)
     {
         if (SubjectOf(http.User) is not { } subject) return SignInRequired();
-        var interaction = http.RequestServices.GetRequiredService<IBackchannelAuthenticationInteractionService>();
-        var store = http.RequestServices.GetRequiredService<IBackChannelAuthenticationRequestStore>();
+        var duende = http.RequestServices.GetRequiredService<ICibaDuende>();
         var decisions = http.RequestServices.GetRequiredService<ICibaDecisionRecord>();
         var ct = http.RequestAborted;
 
         if (await decisions.FindAsync(internalId, ct) is not null) return NotFound();
-        var stored = await store.GetByInternalIdAsync(internalId);
+        var stored = await duende.GetStoredAsync(internalId, ct);
         if (stored is null || !IsOpenFor(stored, subject, Now(http))) return NotFound();
-        var request = await interaction.GetLoginRequestByInternalIdAsync(internalId);
+        var request = await duende.GetLoginRequestAsync(internalId, ct);
         if (request is null) return NotFound(); // e.g. the client was disabled meanwhile
         return Ok(Map(request, stored, Options(http), await CodeCheckAsync(http, request, stored)));
     }
@@ -210,10 +241,8 @@ public static class CibaApprovalApi
         var internalId = body!.InternalId!;
         var description = string.IsNullOrWhiteSpace(body.Description) ? null : body.Description.Trim();
 
-        var interaction = http.RequestServices.GetRequiredService<IBackchannelAuthenticationInteractionService>();
-        var store = http.RequestServices.GetRequiredService<IBackChannelAuthenticationRequestStore>();
+        var duende = http.RequestServices.GetRequiredService<ICibaDuende>();
         var decisions = http.RequestServices.GetRequiredService<ICibaDecisionRecord>();
-        var events = http.RequestServices.GetRequiredService<IEventService>();
         var ct = http.RequestAborted;
 
         // Decided here before (also after the client polled and Duende deleted the request): 409 for the
@@ -222,7 +251,7 @@ public static class CibaApprovalApi
         {
             return earlier.Subject == subject ? AlreadyDecided(earlier.Outcome) : NotFound();
         }
-        var stored = await store.GetByInternalIdAsync(internalId);
+        var stored = await duende.GetStoredAsync(internalId, ct);
         if (stored is null || SubjectOf(stored.Subject) != subject) return NotFound();
         if (stored.IsComplete)
         {
@@ -230,7 +259,7 @@ public static class CibaApprovalApi
             return AlreadyDecided(stored.AuthorizedScopes?.Any() == true ? CibaJson.Approved : CibaJson.Denied);
         }
         if (!IsOpenFor(stored, subject, Now(http))) return NotFound();
-        var request = await interaction.GetLoginRequestByInternalIdAsync(internalId);
+        var request = await duende.GetLoginRequestAsync(internalId, ct);
         if (request is null) return NotFound();
 
         // Checked here, before Duende: CompleteLoginRequestAsync throws InvalidOperationException for an
@@ -269,13 +298,15 @@ public static class CibaApprovalApi
                 : NotFound();
         }
 
+        // From here on CancellationToken.None: a decision that passed the gate is carried through even
+        // if the browser goes away, so the record and Duende never disagree.
         try
         {
-            await interaction.CompleteLoginRequestAsync(new CompleteBackchannelLoginRequest(internalId)
+            await duende.CompleteAsync(new CompleteBackchannelLoginRequest(internalId)
             {
                 ScopesValuesConsented = granted.Length > 0 ? granted : null, // null denies
                 Description = description,
-            });
+            }, CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -298,13 +329,13 @@ public static class CibaApprovalApi
         var validated = request.ValidatedResources;
         if (outcome == CibaJson.Approved)
         {
-            await events.RaiseAsync(new ConsentGrantedEvent(subject, clientId, validated.RawScopeValues, granted, false));
+            await duende.RaiseEventAsync(new ConsentGrantedEvent(subject, clientId, validated.RawScopeValues, granted, false), CancellationToken.None);
             Telemetry.Metrics.ConsentGranted(clientId, granted, false);
             Telemetry.Metrics.ConsentDenied(clientId, validated.ParsedScopes.Select(s => s.ParsedName).Except(granted));
         }
         else
         {
-            await events.RaiseAsync(new ConsentDeniedEvent(subject, clientId, validated.RawScopeValues));
+            await duende.RaiseEventAsync(new ConsentDeniedEvent(subject, clientId, validated.RawScopeValues), CancellationToken.None);
             Telemetry.Metrics.ConsentDenied(clientId, validated.ParsedScopes.Select(s => s.ParsedName));
         }
         return Results.NoContent();
