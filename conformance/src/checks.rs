@@ -1069,14 +1069,7 @@ mod tests {
             resource_indicators: vec![],
             identity_scopes: scopes
                 .iter()
-                .map(|&(value, required)| ScopeInfo {
-                    value: value.into(),
-                    display_name: value.into(),
-                    description: None,
-                    required,
-                    emphasize: false,
-                    resources: vec![],
-                })
+                .map(|&(value, required)| ScopeInfo::named(value, required))
                 .collect(),
             api_scopes: vec![],
             created_at: "2026-01-01T00:00:00Z".into(),

@@ -73,6 +73,20 @@ pub struct ScopeInfo {
     pub resources: Vec<String>,
 }
 
+impl ScopeInfo {
+    /// A scope shown by its value alone: no description, no emphasis, no API resources.
+    pub fn named(value: &str, required: bool) -> Self {
+        Self {
+            value: value.into(),
+            display_name: value.into(),
+            description: None,
+            required,
+            emphasize: false,
+            resources: vec![],
+        }
+    }
+}
+
 /// A pending backchannel login request (Duende's `BackchannelUserLoginRequest`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -300,17 +314,6 @@ fn about_blank() -> String {
 mod tests {
     use super::*;
 
-    fn scope(value: &str, required: bool) -> ScopeInfo {
-        ScopeInfo {
-            value: value.into(),
-            display_name: value.into(),
-            description: None,
-            required,
-            emphasize: false,
-            resources: vec![],
-        }
-    }
-
     fn request() -> LoginRequest {
         LoginRequest {
             internal_id: "r1".into(),
@@ -325,8 +328,11 @@ mod tests {
             tenant: None,
             idp: None,
             resource_indicators: vec![],
-            identity_scopes: vec![scope("openid", true), scope("profile", false)],
-            api_scopes: vec![scope("api1.read", false)],
+            identity_scopes: vec![
+                ScopeInfo::named("openid", true),
+                ScopeInfo::named("profile", false),
+            ],
+            api_scopes: vec![ScopeInfo::named("api1.read", false)],
             created_at: "2026-01-01T00:00:00Z".into(),
             expires_at: "2026-01-01T00:05:00Z".into(),
             verify_binding_message: false,

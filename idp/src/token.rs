@@ -120,16 +120,15 @@ async fn issue_for_approved(
     }
     let scopes = request.granted_scopes.clone().unwrap_or_default();
     let auth_time = request.session_auth_time.unwrap_or(now);
-    let mut response =
-        issue_tokens(state, client, &request.subject, &scopes, auth_time, now).await?;
-    response["id_token"] = json!(id_token(
-        state,
+    let grant = Grant {
         client,
-        &request.subject,
-        &scopes,
+        subject: &request.subject,
+        scopes: &scopes,
         auth_time,
-        now
-    )?);
+        now,
+    };
+    let mut response = issue_tokens(state, &grant).await?;
+    response["id_token"] = json!(id_token(state, &grant)?);
     Ok(Json(response))
 }
 
@@ -150,27 +149,36 @@ async fn refresh_grant(
     if !state.db.revoke_token(&presented, now).await? {
         return Err(OAuthError::invalid_grant("The refresh token is invalid."));
     }
-    let response = issue_tokens(
-        state,
+    let grant = Grant {
         client,
-        &stored.subject,
-        &stored.scopes,
-        stored.auth_time,
+        subject: &stored.subject,
+        scopes: &stored.scopes,
+        auth_time: stored.auth_time,
         now,
-    )
-    .await?;
+    };
+    let response = issue_tokens(state, &grant).await?;
     Ok(Json(response))
 }
 
-/// Stores and returns a new access token, plus a refresh token when `offline_access` was granted.
-async fn issue_tokens(
-    state: &AppState,
-    client: &Client,
-    subject: &str,
-    scopes: &Scopes,
+/// What tokens are issued for: the client, the user, the scopes they granted, when they signed in,
+/// and now.
+struct Grant<'a> {
+    client: &'a Client,
+    subject: &'a str,
+    scopes: &'a Scopes,
     auth_time: i64,
     now: i64,
-) -> Result<Value, OAuthError> {
+}
+
+/// Stores and returns a new access token, plus a refresh token when `offline_access` was granted.
+async fn issue_tokens(state: &AppState, grant: &Grant<'_>) -> Result<Value, OAuthError> {
+    let &Grant {
+        client,
+        subject,
+        scopes,
+        auth_time,
+        now,
+    } = grant;
     let lifetime = i64::from(state.config.access_token_lifetime_secs);
     let access_token = random_token();
     let token = |hash, kind, expires_at| NewToken {
@@ -222,25 +230,18 @@ struct IdTokenClaims<'a> {
     user: Map<String, Value>,
 }
 
-fn id_token(
-    state: &AppState,
-    client: &Client,
-    subject: &str,
-    scopes: &Scopes,
-    auth_time: i64,
-    now: i64,
-) -> Result<String, OAuthError> {
+fn id_token(state: &AppState, grant: &Grant<'_>) -> Result<String, OAuthError> {
     let claims = IdTokenClaims {
         iss: &state.issuer,
-        sub: subject,
-        aud: &client.client_id,
-        exp: now + 300,
-        iat: now,
-        auth_time,
+        sub: grant.subject,
+        aud: &grant.client.client_id,
+        exp: grant.now + 300,
+        iat: grant.now,
+        auth_time: grant.auth_time,
         user: state
             .config
-            .user_by_subject(subject)
-            .map(|user| crate::claims::for_scopes(user, scopes))
+            .user_by_subject(grant.subject)
+            .map(|user| crate::claims::for_scopes(user, grant.scopes))
             .unwrap_or_default(),
     };
     Ok(state.keys.sign(&claims)?)

@@ -10,7 +10,7 @@ use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
 
 use crate::{
-    dom::{click, find, sleep, text},
+    dom::{click, exists, find, sleep, text},
     fake_api::{FakeApi, TILL_CODES, login_request, mount_consent, mount_list, verifying_request},
 };
 
@@ -45,7 +45,7 @@ async fn the_code_check_offers_the_hosts_choices_and_sends_the_pick() {
     let choices = code_choices_on_page(&root);
     let texts: Vec<&str> = choices.iter().map(|(_, text)| text.as_str()).collect();
     assert_eq!(texts, TILL_CODES);
-    assert!(root.query_selector("p.binding-message").unwrap().is_none());
+    assert!(!exists(&root, "p.binding-message"));
     let legend = find(&root, "[data-state='code-check'] legend").await;
     assert_eq!(text(&legend), td_string!(Locale::en, code_question));
 
@@ -86,9 +86,7 @@ async fn a_wrong_code_leaves_only_deny() {
         "no second guess"
     );
     assert!(
-        root.query_selector(".decision [role='alert']")
-            .unwrap()
-            .is_none(),
+        !exists(&root, ".decision [role='alert']"),
         "told once, by the code check"
     );
     let deny: HtmlInputElement = find(&root, "#deny").await.unchecked_into();

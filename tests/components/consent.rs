@@ -13,16 +13,18 @@ use wasm_bindgen_test::*;
 use web_sys::{HtmlElement, HtmlInputElement};
 
 use crate::{
-    dom::{click, container, find, scope_checkbox, sleep, text},
-    fake_api::{FakeApi, in_app, in_ms, login_request, mount_consent, optional_only_request},
+    dom::{
+        click, container, deny, exists, fill_in, find, find_saying, scope_checkbox, sleep, text,
+    },
+    fake_api::{
+        FakeApi, in_app, in_ms, login_request, mount_consent, open_consent, optional_only_request,
+    },
 };
 
 #[wasm_bindgen_test]
 async fn consent_form_defaults() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
-    let (root, _mounted) = mount_consent(&api, "r1");
-
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "r1").await;
     assert_eq!(
         text(&find(&root, "h1").await),
         "Kitchen TV wants to sign you in"
@@ -47,15 +49,13 @@ async fn consent_form_defaults() {
         .unwrap();
     assert_eq!(text(&label), "Name this device (optional)");
     // A `javascript:` client URI is never linked.
-    assert!(root.query_selector(".client-uri").unwrap().is_none());
+    assert!(!exists(&root, ".client-uri"));
 }
 
 #[wasm_bindgen_test]
 async fn approve_with_nothing_ticked_is_refused() {
     let api = FakeApi::with(vec![optional_only_request("r2")]);
-    let (root, _mounted) = mount_consent(&api, "r2");
-
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "r2").await;
     scope_checkbox(&root, "profile").click();
     scope_checkbox(&root, "api1.read").click();
     click(&root, "#approve");
@@ -64,22 +64,16 @@ async fn approve_with_nothing_ticked_is_refused() {
     assert_eq!(text(&alert), td_string!(Locale::en, nothing_ticked));
     sleep(50).await;
     assert!(api.sent().is_empty());
-    assert!(root.query_selector("[data-outcome]").unwrap().is_none());
+    assert!(!exists(&root, "[data-outcome]"));
 }
 
 #[wasm_bindgen_test]
 async fn approve_sends_exactly_the_ticked_scopes() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
-    let (root, _mounted) = mount_consent(&api, "r1");
-
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "r1").await;
     scope_checkbox(&root, "email").click();
     scope_checkbox(&root, "offline_access").click();
-    let description: HtmlInputElement = find(&root, "#description").await.unchecked_into();
-    description.set_value("  Kitchen tablet ");
-    description
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    fill_in(&root, "#description", "  Kitchen tablet ").await;
     click(&root, "#approve");
 
     let result = find(&root, "[data-outcome='approved']").await;
@@ -98,7 +92,7 @@ async fn approve_sends_exactly_the_ticked_scopes() {
     assert!(summary.contains("Kitchen TV"), "{summary}");
     assert!(summary.contains("profile (display)"), "{summary}");
     assert!(!summary.contains("email (display)"), "{summary}");
-    assert!(root.query_selector("a[href='/ciba/']").unwrap().is_some());
+    assert!(exists(&root, "a[href='/ciba/']"));
 }
 
 #[wasm_bindgen_test]
@@ -106,9 +100,7 @@ async fn deny_sends_no_scopes() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
     let (root, _mounted) = mount_consent(&api, "r1");
 
-    find(&root, "#deny").await;
-    click(&root, "#deny");
-    find(&root, "[data-outcome='denied']").await;
+    deny(&root).await;
     assert_eq!(api.sent(), vec![CompleteRequest::deny("r1")]);
     assert_eq!(api.sent()[0].scopes_values_consented, None);
 }
@@ -117,16 +109,9 @@ async fn deny_sends_no_scopes() {
 async fn conflict_shows_the_earlier_decision() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")])
         .answering(vec![Err(ApiError::Conflict(Outcome::Denied))]);
-    let (root, _mounted) = mount_consent(&api, "r1");
-
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "r1").await;
     click(&root, "#approve");
-    let result = find(&root, "[data-outcome='denied']").await;
-    assert!(
-        text(&result).contains("You already denied this"),
-        "{}",
-        text(&result)
-    );
+    find_saying(&root, "[data-outcome='denied']", "You already denied this").await;
 }
 
 #[wasm_bindgen_test]
@@ -141,16 +126,14 @@ async fn unknown_request_shows_not_found() {
 
     let not_found = find(&root, "[data-state='not-found']").await;
     assert!(text(&not_found).contains(td_string!(Locale::en, not_found_message)));
-    assert!(root.query_selector("#approve").unwrap().is_none());
+    assert!(!exists(&root, "#approve"));
 }
 
 #[wasm_bindgen_test]
 async fn failed_send_keeps_choices_and_retries_the_same_decision() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")])
         .answering(vec![Err(ApiError::Network)]);
-    let (root, _mounted) = mount_consent(&api, "r1");
-
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "r1").await;
     scope_checkbox(&root, "profile").click();
     click(&root, "#approve");
 
@@ -177,24 +160,13 @@ async fn failed_send_keeps_choices_and_retries_the_same_decision() {
 async fn a_decision_the_host_forgot_is_still_shown_as_done() {
     let api = FakeApi::with(vec![login_request("forgotten-1", "Kitchen TV", "ABC-123")]);
     let (root, mounted) = mount_consent(&api, "forgotten-1");
-    find(&root, "#deny").await;
-    click(&root, "#deny");
-    find(&root, "[data-outcome='denied']").await;
+    deny(&root).await;
     drop(mounted);
 
     let forgetful = FakeApi::default();
     let (root, _mounted) = mount_consent(&forgetful, "forgotten-1");
-    let result = find(&root, "[data-outcome='denied']").await;
-    assert!(
-        text(&result).contains("You already denied this"),
-        "{}",
-        text(&result)
-    );
-    assert!(
-        root.query_selector("[data-state='not-found']")
-            .unwrap()
-            .is_none()
-    );
+    find_saying(&root, "[data-outcome='denied']", "You already denied this").await;
+    assert!(!exists(&root, "[data-state='not-found']"));
 
     // A request this browser never decided is still the one "not found".
     let (root, _other) = mount_consent(&forgetful, "forgotten-2");
@@ -207,25 +179,20 @@ async fn a_decision_the_host_forgot_is_still_shown_as_done() {
 async fn a_lost_answer_then_a_forgotten_request_says_the_decision_was_sent() {
     let api = FakeApi::with(vec![login_request("lost-1", "Kitchen TV", "ABC-123")])
         .answering(vec![Err(ApiError::Network), Err(ApiError::NotFound)]);
-    let (root, _mounted) = mount_consent(&api, "lost-1");
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "lost-1").await;
     click(&root, "#approve");
     find(&root, "[role='alert'] [data-action='retry']")
         .await
         .unchecked_into::<HtmlElement>()
         .click();
 
-    let result = find(&root, "[data-state='unconfirmed'][data-outcome='approved']").await;
-    assert!(
-        text(&result).contains(td_string!(Locale::en, unconfirmed_heading)),
-        "{}",
-        text(&result)
-    );
-    assert!(
-        root.query_selector("[data-state='not-found']")
-            .unwrap()
-            .is_none()
-    );
+    find_saying(
+        &root,
+        "[data-state='unconfirmed'][data-outcome='approved']",
+        td_string!(Locale::en, unconfirmed_heading),
+    )
+    .await;
+    assert!(!exists(&root, "[data-state='not-found']"));
 }
 
 #[wasm_bindgen_test]
@@ -235,23 +202,20 @@ async fn the_decision_goes_when_the_request_expires_on_screen() {
         ..login_request("r1", "Kitchen TV", "ABC-123")
     };
     let api = FakeApi::with(vec![request]);
-    let (root, _mounted) = mount_consent(&api, "r1");
-
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "r1").await;
     let notice = find(&root, "[data-state='expired']").await;
     assert_eq!(notice.get_attribute("role").as_deref(), Some("status"));
     assert!(text(&notice).contains(td_string!(Locale::en, expired_message)));
-    assert!(root.query_selector("#approve").unwrap().is_none());
-    assert!(root.query_selector("#deny").unwrap().is_none());
-    assert!(root.query_selector("a[href='/ciba/']").unwrap().is_some());
+    assert!(!exists(&root, "#approve"));
+    assert!(!exists(&root, "#deny"));
+    assert!(exists(&root, "a[href='/ciba/']"));
     assert!(api.sent().is_empty());
 }
 
 #[wasm_bindgen_test]
 async fn scopes_say_why_they_are_locked_and_offline_access_is_in_plain_words() {
     let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
-    let (root, _mounted) = mount_consent(&api, "r1");
-    find(&root, "#approve").await;
+    let (root, _mounted) = open_consent(&api, "r1").await;
 
     let openid = scope_checkbox(&root, "openid")
         .closest("li")
@@ -277,21 +241,15 @@ async fn choices_survive_signing_in_again() {
     // simply unmounted and mounted again, as it is when the browser comes back.
     let api = FakeApi::with(vec![login_request("again", "Kitchen TV", "ABC-123")])
         .answering(vec![Err(ApiError::Unauthorized)]);
-    let (root, mounted) = mount_consent(&api, "again");
-    find(&root, "#approve").await;
+    let (root, mounted) = open_consent(&api, "again").await;
     scope_checkbox(&root, "profile").click();
     scope_checkbox(&root, "offline_access").click();
-    let description: HtmlInputElement = find(&root, "#description").await.unchecked_into();
-    description.set_value("Kitchen tablet");
-    description
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    fill_in(&root, "#description", "Kitchen tablet").await;
     click(&root, "#approve");
     sleep(50).await;
     drop(mounted);
 
-    let (root, mounted) = mount_consent(&api, "again");
-    find(&root, "#approve").await;
+    let (root, mounted) = open_consent(&api, "again").await;
     assert!(scope_checkbox(&root, "openid").checked());
     assert!(
         !scope_checkbox(&root, "profile").checked(),

@@ -1,9 +1,10 @@
-//! Reading and driving the page under test: a fresh container, waiting for an element, clicking.
+//! Reading and driving the page under test: a fresh container, waiting for an element, clicking,
+//! typing and picking.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Element, HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 /// A fresh container attached to the document, so focus and clicks behave as on a page.
 pub fn container() -> HtmlElement {
@@ -49,6 +50,42 @@ pub fn click(root: &Element, selector: &str) {
         .unwrap_or_else(|| panic!("nothing to click at {selector}"))
         .unchecked_into::<HtmlElement>()
         .click();
+}
+
+/// Waits for `selector` to match and asserts that its text says `words`.
+pub async fn find_saying(root: &Element, selector: &str, words: &str) {
+    let element = find(root, selector).await;
+    assert!(text(&element).contains(words), "{}", text(&element));
+}
+
+/// Whether anything matches `selector` inside `root` right now.
+pub fn exists(root: &Element, selector: &str) -> bool {
+    root.query_selector(selector).unwrap().is_some()
+}
+
+/// Clicks Deny once it is there and waits for the page to say the request is denied.
+pub async fn deny(root: &Element) {
+    find(root, "#deny").await;
+    click(root, "#deny");
+    find(root, "[data-outcome='denied']").await;
+}
+
+/// Types `value` into the input matching `selector` (once there is one), as a person would: the
+/// page hears `input`.
+pub async fn fill_in(root: &Element, selector: &str, value: &str) {
+    let input: HtmlInputElement = find(root, selector).await.unchecked_into();
+    input.set_value(value);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+/// Picks `value` in `select`, as a person would: the page hears `change`.
+pub fn choose(select: &HtmlSelectElement, value: &str) {
+    select.set_value(value);
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
 }
 
 pub fn text(element: &Element) -> String {

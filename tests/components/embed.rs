@@ -141,6 +141,17 @@ fn embed_page_colours(dark: bool, embedded: bool) -> std::collections::BTreeMap<
     colours
 }
 
+/// The four pages a theme is checked against: light and dark, at top level and embedded.
+const EMBED_PAGES: [(bool, bool); 4] = [(false, false), (false, true), (true, false), (true, true)];
+
+/// Checks the portal theme made of `pairs` against `page`'s own colours.
+fn check_on(
+    page: &std::collections::BTreeMap<String, String>,
+    pairs: &[(&str, &str)],
+) -> Result<(), protocol::ThemeRefusal> {
+    theme::check_theme(&embed_theme(pairs), |name| page[name].clone())
+}
+
 fn embed_theme(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
     pairs
         .iter()
@@ -189,59 +200,55 @@ fn embed_contrast_is_measured_as_wcag_says() {
 #[wasm_bindgen_test]
 fn embed_a_theme_that_hides_what_the_person_must_read_is_refused() {
     use protocol::ThemeRefusal::{Contrast, Value};
-    for dark in [false, true] {
-        for embedded in [false, true] {
-            let page = embed_page_colours(dark, embedded);
-            let check = |pairs: &[(&str, &str)]| {
-                theme::check_theme(&embed_theme(pairs), |name| page[name].clone())
-            };
-            let refused_pair = |pairs: &[(&str, &str)]| match check(pairs) {
-                Err(Contrast {
-                    text,
-                    background,
-                    ratio,
-                }) => {
-                    assert!(ratio < 4.5, "{pairs:?}: {ratio}");
-                    (text, background)
-                }
-                other => panic!("{pairs:?} (dark {dark}, embedded {embedded}): {other:?}"),
-            };
-            let case = format!("dark {dark}, embedded {embedded}");
-            // The link, on the light page: code choices black on black, the time left gone.
-            if !dark {
-                let (hidden, _) = refused_pair(&[("code-bg", "#1b1f24"), ("muted", "#f6f7f9")]);
-                assert!(["text", "muted"].contains(&hidden), "{case}");
+    for (dark, embedded) in EMBED_PAGES {
+        let page = embed_page_colours(dark, embedded);
+        let check = |pairs: &[(&str, &str)]| check_on(&page, pairs);
+        let refused_pair = |pairs: &[(&str, &str)]| match check(pairs) {
+            Err(Contrast {
+                text,
+                background,
+                ratio,
+            }) => {
+                assert!(ratio < 4.5, "{pairs:?}: {ratio}");
+                (text, background)
             }
-            // Each part on its own.
-            let code_bg = if dark { "#e8eaed" } else { "#1b1f24" };
-            assert_eq!(
-                refused_pair(&[("code-bg", code_bg)]),
-                ("text", "code-bg"),
-                "{case}"
-            );
-            let surface = page["surface"].clone();
-            assert_eq!(
-                refused_pair(&[("accent", &surface)]),
-                ("accent", "surface"),
-                "{case}"
-            );
-            assert_eq!(refused_pair(&[("muted", &surface)]).0, "muted", "{case}");
-            assert_eq!(refused_pair(&[("text", &surface)]).0, "text", "{case}");
-            // A readable colour does not carry an unreadable one in with it.
-            let accent = if dark { "#d7aefb" } else { "#6b2d8f" };
-            let (text, _) = refused_pair(&[("accent", accent), ("code-bg", code_bg)]);
-            assert_eq!(text, "text", "{case}");
-            // What cannot be checked is not applied either.
-            assert_eq!(
-                check(&[("accent", "#6b2d8f"), ("code-bg", "black")]),
-                Err(Value("code-bg".into())),
-                "{case}"
-            );
-            assert_eq!(
-                check(&[("radius", "1px; color: red")]),
-                Err(Value("radius".into()))
-            );
+            other => panic!("{pairs:?} (dark {dark}, embedded {embedded}): {other:?}"),
+        };
+        let case = format!("dark {dark}, embedded {embedded}");
+        // The link, on the light page: code choices black on black, the time left gone.
+        if !dark {
+            let (hidden, _) = refused_pair(&[("code-bg", "#1b1f24"), ("muted", "#f6f7f9")]);
+            assert!(["text", "muted"].contains(&hidden), "{case}");
         }
+        // Each part on its own.
+        let code_bg = if dark { "#e8eaed" } else { "#1b1f24" };
+        assert_eq!(
+            refused_pair(&[("code-bg", code_bg)]),
+            ("text", "code-bg"),
+            "{case}"
+        );
+        let surface = page["surface"].clone();
+        assert_eq!(
+            refused_pair(&[("accent", &surface)]),
+            ("accent", "surface"),
+            "{case}"
+        );
+        assert_eq!(refused_pair(&[("muted", &surface)]).0, "muted", "{case}");
+        assert_eq!(refused_pair(&[("text", &surface)]).0, "text", "{case}");
+        // A readable colour does not carry an unreadable one in with it.
+        let accent = if dark { "#d7aefb" } else { "#6b2d8f" };
+        let (text, _) = refused_pair(&[("accent", accent), ("code-bg", code_bg)]);
+        assert_eq!(text, "text", "{case}");
+        // What cannot be checked is not applied either.
+        assert_eq!(
+            check(&[("accent", "#6b2d8f"), ("code-bg", "black")]),
+            Err(Value("code-bg".into())),
+            "{case}"
+        );
+        assert_eq!(
+            check(&[("radius", "1px; color: red")]),
+            Err(Value("radius".into()))
+        );
     }
 }
 
@@ -249,45 +256,41 @@ fn embed_a_theme_that_hides_what_the_person_must_read_is_refused() {
 /// one on a transparent background).
 #[wasm_bindgen_test]
 fn embed_a_readable_theme_is_accepted() {
-    for dark in [false, true] {
-        for embedded in [false, true] {
-            let page = embed_page_colours(dark, embedded);
-            let check = |pairs: &[(&str, &str)]| {
-                theme::check_theme(&embed_theme(pairs), |name| page[name].clone())
-            };
-            let case = format!("dark {dark}, embedded {embedded}");
-            assert_eq!(check(&[]), Ok(()), "{case}: the page's own colours");
-            let dark_portal = [
-                ("bg", "#101418"),
-                ("surface", "rgb(24, 28, 34)"),
-                ("text", "#f0f2f5"),
-                ("muted", "#b8bec8"),
-                ("accent", "#9ecbff"),
-                ("success", "#8fd19e"),
-                ("danger", "#ffb4ab"),
-                ("danger-bg", "#3d1a17"),
-                ("highlight-bg", "#3a3116"),
-                ("code-bg", "#1f2a3d"),
-                ("font", "\"Segoe UI\", sans-serif"),
-                ("radius", "0.25rem"),
-            ];
-            assert_eq!(check(&dark_portal), Ok(()), "{case}");
-            let light_portal = [
-                ("bg", "transparent"),
-                ("surface", "#fff"),
-                ("text", "#1d1a22"),
-                ("muted", "#595260"),
-                ("accent", "#6b2d8f"),
-                ("success", "#146c2e"),
-                ("danger", "#a8201a"),
-                ("danger-bg", "#fdecea"),
-                ("highlight-bg", "#fff4d6"),
-                ("code-bg", "#f1eef6"),
-            ];
-            assert_eq!(check(&light_portal), Ok(()), "{case}");
-            // Names the page does not know are ignored, as before.
-            assert_eq!(check(&[("shadow", "whatever")]), Ok(()), "{case}");
-        }
+    for (dark, embedded) in EMBED_PAGES {
+        let page = embed_page_colours(dark, embedded);
+        let check = |pairs: &[(&str, &str)]| check_on(&page, pairs);
+        let case = format!("dark {dark}, embedded {embedded}");
+        assert_eq!(check(&[]), Ok(()), "{case}: the page's own colours");
+        let dark_portal = [
+            ("bg", "#101418"),
+            ("surface", "rgb(24, 28, 34)"),
+            ("text", "#f0f2f5"),
+            ("muted", "#b8bec8"),
+            ("accent", "#9ecbff"),
+            ("success", "#8fd19e"),
+            ("danger", "#ffb4ab"),
+            ("danger-bg", "#3d1a17"),
+            ("highlight-bg", "#3a3116"),
+            ("code-bg", "#1f2a3d"),
+            ("font", "\"Segoe UI\", sans-serif"),
+            ("radius", "0.25rem"),
+        ];
+        assert_eq!(check(&dark_portal), Ok(()), "{case}");
+        let light_portal = [
+            ("bg", "transparent"),
+            ("surface", "#fff"),
+            ("text", "#1d1a22"),
+            ("muted", "#595260"),
+            ("accent", "#6b2d8f"),
+            ("success", "#146c2e"),
+            ("danger", "#a8201a"),
+            ("danger-bg", "#fdecea"),
+            ("highlight-bg", "#fff4d6"),
+            ("code-bg", "#f1eef6"),
+        ];
+        assert_eq!(check(&light_portal), Ok(()), "{case}");
+        // Names the page does not know are ignored, as before.
+        assert_eq!(check(&[("shadow", "whatever")]), Ok(()), "{case}");
     }
     let light = embed_page_colours(false, false);
     let demo_portal = embed_theme(&[

@@ -17,7 +17,7 @@ use ciba_contract::{
 use leptos::{mount::mount_to, prelude::*};
 use web_sys::HtmlElement;
 
-use crate::dom::container;
+use crate::dom::{container, find};
 
 /// Answers from memory and records every decision it is sent.
 #[derive(Clone, Default)]
@@ -193,6 +193,13 @@ pub fn mount_consent(api: &FakeApi, internal_id: &'static str) -> (HtmlElement, 
     let handle = mount_to(root.clone(), move || {
         in_app(api, move || view! { <Consent internal_id /> })
     });
+    (root, handle)
+}
+
+/// [`mount_consent`], then waits until the form shows its Approve button.
+pub async fn open_consent(api: &FakeApi, internal_id: &'static str) -> (HtmlElement, impl Sized) {
+    let (root, handle) = mount_consent(api, internal_id);
+    find(&root, "#approve").await;
     (root, handle)
 }
 

@@ -12,8 +12,8 @@ use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
 use crate::{
-    dom::{click, container, find, sleep, text},
-    fake_api::{FakeApi, in_app, in_ms, login_request, mount_consent, mount_list},
+    dom::{click, container, deny, exists, find, sleep, text},
+    fake_api::{FakeApi, in_app, in_ms, login_request, mount_consent, mount_list, open_consent},
 };
 
 #[wasm_bindgen_test]
@@ -35,8 +35,8 @@ async fn list_renders_server_strings_as_text() {
     assert!(first_text.contains(hostile), "{first_text}");
     let second = find(&root, "a[data-request-id='r2']").await;
     assert!(text(&second).contains("<b>Bold</b> Client"));
-    assert!(root.query_selector("img").unwrap().is_none());
-    assert!(root.query_selector("b").unwrap().is_none());
+    assert!(!exists(&root, "img"));
+    assert!(!exists(&root, "b"));
     assert!(text(&first).contains("left"), "time left is shown");
     assert!(
         text(&first).contains("Started") && text(&first).contains("ago"),
@@ -153,16 +153,13 @@ async fn decisions_are_listed_under_recently_decided() {
         login_request("r2", "Till 3", "4711"),
     ]);
     {
-        let (root, _mounted) = mount_consent(&api, "r1");
-        find(&root, "#approve").await;
+        let (root, _mounted) = open_consent(&api, "r1").await;
         click(&root, "#approve");
         find(&root, "[data-outcome='approved']").await;
     }
     {
         let (root, _mounted) = mount_consent(&api, "r2");
-        find(&root, "#deny").await;
-        click(&root, "#deny");
-        find(&root, "[data-outcome='denied']").await;
+        deny(&root).await;
     }
     let (root, _mounted) = mount_list(&api);
     let recent = find(&root, "section.recent").await;
@@ -214,7 +211,7 @@ async fn a_client_without_a_usable_logo_shows_its_initial() {
     // An https logo is tried; when it fails to load, the initial takes its place.
     find(&root, "a[data-request-id='broken'] .client-initial").await;
     assert_eq!(initial("broken").as_deref(), Some("T"));
-    assert!(root.query_selector("img").unwrap().is_none());
+    assert!(!exists(&root, "img"));
     let logo = root.query_selector(".client-logo").unwrap().unwrap();
     assert_eq!(logo.get_attribute("aria-hidden").as_deref(), Some("true"));
 }

@@ -6,7 +6,7 @@ use wasm_bindgen_test::*;
 use web_sys::Element;
 
 use crate::{
-    dom::{click, container, find, sleep, text},
+    dom::{click, container, exists, find, sleep, text},
     fake_api::{FakeApi, login_request},
 };
 
@@ -80,7 +80,7 @@ async fn routes_choose_the_page_and_focus_its_heading() {
 
     go_to("/ciba/requests/unknown");
     find(&root, "[data-state='not-found']").await;
-    assert!(root.query_selector("#approve").unwrap().is_none());
+    assert!(!exists(&root, "#approve"));
 
     window()
         .history()

@@ -535,14 +535,13 @@ impl Proxy {
                 }
             }
             CspHashOfOtherScript if path == "/ciba/" && *status == StatusCode::OK => {
-                let html = String::from_utf8(got.body.clone()).unwrap();
-                got.body = html
-                    .replacen(
-                        "<script type=\"module\">",
-                        "<script type=\"module\">\nconsole.log(1);",
-                        1,
-                    )
-                    .into_bytes();
+                // One statement more inside the inline loader, however the page writes its tag
+                // (`<script type="module">`, or minified `<script type=module>`).
+                let mut html = String::from_utf8(got.body.clone()).unwrap();
+                let tag = html.find("<script").expect("the page has an inline script");
+                let body = tag + html[tag..].find('>').expect("the tag closes") + 1;
+                html.insert_str(body, "\nconsole.log(1);");
+                got.body = html.into_bytes();
             }
             _ => {}
         }

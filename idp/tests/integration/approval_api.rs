@@ -6,7 +6,7 @@ use reqwest::cookie::CookieStore;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{DEMO_CLIENT, DemoConfig, Idp, assert_problem, form_token};
+use crate::support::{DEMO_CLIENT, DemoConfig, Idp, assert_problem, denial, form_token};
 
 #[tokio::test]
 async fn every_endpoint_needs_a_session() {
@@ -17,18 +17,9 @@ async fn every_endpoint_needs_a_session() {
         "/api/ciba/requests",
         "/api/ciba/requests/abc",
     ] {
-        assert_problem(
-            anonymous.get(idp.url(path)).send().await.unwrap(),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+        assert_problem(idp.get(&anonymous, path).await, StatusCode::UNAUTHORIZED).await;
     }
-    let complete = idp
-        .complete(
-            &anonymous,
-            json!({"internalId": "abc", "scopesValuesConsented": null}),
-        )
-        .await;
+    let complete = idp.complete(&anonymous, denial("abc")).await;
     assert_problem(complete, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -50,11 +41,7 @@ async fn list_is_per_user_newest_first_with_etag() {
     idp.start_request("bob", "openid", "bob's").await;
 
     let alice = idp.browser("alice").await;
-    let response = alice
-        .get(idp.url("/api/ciba/requests"))
-        .send()
-        .await
-        .unwrap();
+    let response = idp.get(&alice, "/api/ciba/requests").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
@@ -111,14 +98,9 @@ async fn list_is_per_user_newest_first_with_etag() {
 #[tokio::test]
 async fn one_404_for_unknown_foreign_expired_and_decided() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid", "decided").await;
-    let alice = idp.browser("alice").await;
-    let decided = idp.only_pending_id(&alice).await;
+    let (alice, decided) = idp.pending_request_for("alice", "openid", "decided").await;
     let deny = json!({"internalId": decided, "scopesValuesConsented": []});
-    assert_eq!(
-        idp.complete(&alice, deny).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    idp.complete_accepted(&alice, deny).await;
 
     idp.backchannel(&[
         ("scope", "openid"),
@@ -127,18 +109,12 @@ async fn one_404_for_unknown_foreign_expired_and_decided() {
     ])
     .await;
     let expired = idp.only_pending_id(&alice).await;
-    idp.start_request("bob", "openid", "bob's").await;
-    let bob = idp.browser("bob").await;
-    let bobs = idp.only_pending_id(&bob).await;
+    let (_bob, bobs) = idp.pending_request_for("bob", "openid", "bob's").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     let mut bodies = Vec::new();
     for id in ["does-not-exist", &bobs, &expired, &decided] {
-        let response = alice
-            .get(idp.url(&format!("/api/ciba/requests/{id}")))
-            .send()
-            .await
-            .unwrap();
+        let response = idp.get(&alice, &format!("/api/ciba/requests/{id}")).await;
         bodies.push(assert_problem(response, StatusCode::NOT_FOUND).await);
     }
     assert!(
@@ -164,37 +140,20 @@ async fn one_404_for_unknown_foreign_expired_and_decided() {
 #[tokio::test]
 async fn a_repeated_decision_is_409_with_the_outcome() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid", "twice").await;
-    let alice = idp.browser("alice").await;
-    let id = idp.only_pending_id(&alice).await;
+    let (alice, id) = idp.pending_request_for("alice", "openid", "twice").await;
     let approve = json!({"internalId": id, "scopesValuesConsented": ["openid"]});
-    assert_eq!(
-        idp.complete(&alice, approve.clone()).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    idp.complete_accepted(&alice, approve.clone()).await;
     let again = assert_problem(idp.complete(&alice, approve).await, StatusCode::CONFLICT).await;
     assert_eq!(again["outcome"], "approved");
     let deny = assert_problem(
-        idp.complete(
-            &alice,
-            json!({"internalId": id, "scopesValuesConsented": null}),
-        )
-        .await,
+        idp.complete(&alice, denial(&id)).await,
         StatusCode::CONFLICT,
     )
     .await;
     assert_eq!(deny["outcome"], "approved", "the first decision stands");
     // Someone else learns nothing.
     let bob = idp.browser("bob").await;
-    assert_problem(
-        idp.complete(
-            &bob,
-            json!({"internalId": id, "scopesValuesConsented": null}),
-        )
-        .await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    assert_problem(idp.complete(&bob, denial(&id)).await, StatusCode::NOT_FOUND).await;
 }
 
 /// With Duende's behaviour switched on, the client's poll deletes a decided request: the approval API
@@ -207,10 +166,7 @@ async fn with_duendes_forgetting_a_polled_decision_is_gone() {
         let auth_req_id = idp.start_request("alice", "openid", "forget").await;
         let id = idp.only_pending_id(&alice).await;
         let body = json!({"internalId": id, "scopesValuesConsented": scopes});
-        assert_eq!(
-            idp.complete(&alice, body.clone()).await.status(),
-            StatusCode::NO_CONTENT
-        );
+        idp.complete_accepted(&alice, body.clone()).await;
         // Until the client polls, the decision is still known.
         assert_problem(
             idp.complete(&alice, body.clone()).await,
@@ -280,9 +236,9 @@ async fn concurrent_decisions_record_exactly_one() {
 #[tokio::test]
 async fn a_decision_that_does_not_fit_is_400_and_changes_nothing() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid profile", "check").await;
-    let alice = idp.browser("alice").await;
-    let id = idp.only_pending_id(&alice).await;
+    let (alice, id) = idp
+        .pending_request_for("alice", "openid profile", "check")
+        .await;
     let cases = [
         json!({"internalId": id, "scopesValuesConsented": ["openid", "api1.write"]}),
         json!({"internalId": id, "scopesValuesConsented": ["profile"]}),
@@ -308,18 +264,13 @@ async fn a_decision_that_does_not_fit_is_400_and_changes_nothing() {
     assert_problem(malformed, StatusCode::BAD_REQUEST).await;
     assert_eq!(idp.only_pending_id(&alice).await, id, "still pending");
     let fits = json!({"internalId": id, "scopesValuesConsented": ["openid"], "description": "é".repeat(100)});
-    assert_eq!(
-        idp.complete(&alice, fits).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    idp.complete_accepted(&alice, fits).await;
 }
 
 #[tokio::test]
 async fn complete_needs_the_csrf_header_and_our_origin() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid", "csrf").await;
-    let alice = idp.browser("alice").await;
-    let id = idp.only_pending_id(&alice).await;
+    let (alice, id) = idp.pending_request_for("alice", "openid", "csrf").await;
     let body = json!({"internalId": id, "scopesValuesConsented": ["openid"]});
     let no_header = alice
         .post(idp.url("/api/ciba/complete"))
@@ -363,11 +314,7 @@ async fn sign_in_refuses_open_redirects_and_wrong_passwords() {
             .contains("The username or password is not correct.")
     );
     assert_problem(
-        browser
-            .get(idp.url("/api/ciba/session"))
-            .send()
-            .await
-            .unwrap(),
+        idp.get(&browser, "/api/ciba/session").await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -396,17 +343,17 @@ async fn the_login_form_has_its_own_anti_forgery_token() {
         page.contains("<label for=\"username\">Username</label>")
             && page.contains("<label for=\"password\">Password</label>")
     );
-    let forged = browser
-        .post(idp.url("/Account/Login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", "alice"),
-            ("ReturnUrl", "/ciba/"),
-            ("form_token", "guessed"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let forged = idp
+        .post_sign_in_form(
+            &browser,
+            &[
+                ("username", "alice"),
+                ("password", "alice"),
+                ("ReturnUrl", "/ciba/"),
+                ("form_token", "guessed"),
+            ],
+        )
+        .await;
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     assert!(forged.text().await.unwrap().contains("expired"));
     // A form from another browser session carries a token that is not this session's.
@@ -417,16 +364,16 @@ async fn the_login_form_has_its_own_anti_forgery_token() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let stolen = fresh
-        .post(idp.url("/Account/Login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", "alice"),
-            ("form_token", &form_token(&other_page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let stolen = idp
+        .post_sign_in_form(
+            &fresh,
+            &[
+                ("username", "alice"),
+                ("password", "alice"),
+                ("form_token", &form_token(&other_page)),
+            ],
+        )
+        .await;
     assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -483,17 +430,17 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
     // A session id planted before sign-in (fixation) is not the one that gets signed in.
     jar.add_cookie_str("ciba_session=planted-by-someone-else", &url);
     let before = jar.cookies(&url).unwrap();
-    let signed_in = browser
-        .post(idp.url("/Account/Login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", "alice"),
-            ("ReturnUrl", "/ciba/"),
-            ("form_token", &form_token(&page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = idp
+        .post_sign_in_form(
+            &browser,
+            &[
+                ("username", "alice"),
+                ("password", "alice"),
+                ("ReturnUrl", "/ciba/"),
+                ("form_token", &form_token(&page)),
+            ],
+        )
+        .await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let after = jar.cookies(&url).unwrap();
     assert_ne!(before, after, "the session id changes at sign-in");
@@ -515,11 +462,7 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it() {
         .await
         .unwrap();
     assert_eq!(header_only.status(), StatusCode::BAD_REQUEST);
-    let still = browser
-        .get(idp.url("/api/ciba/session"))
-        .send()
-        .await
-        .unwrap();
+    let still = idp.get(&browser, "/api/ciba/session").await;
     assert_eq!(still.status(), StatusCode::OK, "still signed in");
     let prompt = idp.page(&browser, "/Account/Logout?ReturnUrl=/ciba/").await;
     assert!(prompt.contains("Sign out?"), "{prompt}");
@@ -635,8 +578,7 @@ async fn the_code_check_is_asked_for_per_client() {
     let idp = Idp::start().await;
     let till = idp
         .backchannel_as(
-            "pos-terminal",
-            "pos-secret",
+            ("pos-terminal", "pos-secret"),
             &[
                 ("scope", "openid"),
                 ("login_hint", "alice"),

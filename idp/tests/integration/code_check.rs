@@ -14,8 +14,7 @@ const CODE_REQUIRED: &str = "https://ciba-approval.dev/problems/code-required";
 async fn start_at_till(idp: &Idp, binding_message: &str) -> String {
     let response = idp
         .backchannel_as(
-            "pos-terminal",
-            "pos-secret",
+            ("pos-terminal", "pos-secret"),
             &[
                 ("scope", "openid profile"),
                 ("login_hint", "alice"),

@@ -53,11 +53,7 @@ async fn password_guessing_is_stopped_even_when_the_guess_is_right() {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     let page = response.text().await.unwrap();
     assert!(page.contains("Too many sign-in attempts"), "{page}");
-    let session = browser
-        .get(idp.url("/api/ciba/session"))
-        .send()
-        .await
-        .unwrap();
+    let session = idp.get(&browser, "/api/ciba/session").await;
     assert_eq!(session.status(), StatusCode::UNAUTHORIZED, "not signed in");
     // Bob, from the same address, can still sign in.
     let response = idp
@@ -94,8 +90,7 @@ async fn a_client_that_floods_the_endpoint_is_slowed_down_valid_calls_or_not() {
     // Another client is not affected.
     let other = idp
         .backchannel_as(
-            "callcentre",
-            "callcentre-secret",
+            ("callcentre", "callcentre-secret"),
             &[("scope", "openid"), ("login_hint", "alice")],
         )
         .await;

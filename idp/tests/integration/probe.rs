@@ -2,7 +2,7 @@
 //! that look like another, errors outside their documented formats, and lax client authentication,
 //! `requested_expiry` grammar and origin checks.
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::{Idp, assert_problem};
@@ -34,13 +34,7 @@ async fn binding_messages_that_hide_or_reorder_text_are_refused() {
         "Till\u{2028}3",
         " \u{3000} ",
     ] {
-        let response = idp
-            .backchannel(&[
-                ("scope", "openid"),
-                ("login_hint", "alice"),
-                ("binding_message", message),
-            ])
-            .await;
+        let response = alice_asks_with(&idp, ("binding_message", message)).await;
         oauth_error(response, StatusCode::BAD_REQUEST, "invalid_binding_message").await;
     }
     // Bytes that are not UTF-8 are refused, not replaced.
@@ -92,14 +86,10 @@ async fn protocol_errors_are_oauth_json_and_api_errors_problem_json() {
         .unwrap();
     assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
     for path in ["/api/ciba/nothing-here", "/api/ciba/requests/a/b"] {
-        let response = alice.get(idp.url(path)).send().await.unwrap();
+        let response = idp.get(&alice, path).await;
         assert_problem(response, StatusCode::NOT_FOUND).await;
     }
-    let response = alice
-        .get(idp.url("/api/ciba/complete"))
-        .send()
-        .await
-        .unwrap();
+    let response = idp.get(&alice, "/api/ciba/complete").await;
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
 }
 
@@ -138,13 +128,7 @@ async fn client_authentication_and_requested_expiry_follow_the_rfcs() {
     oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
 
     for expiry in ["+5", "05", "5.0", " 5", "1e2"] {
-        let response = idp
-            .backchannel(&[
-                ("scope", "openid"),
-                ("login_hint", "alice"),
-                ("requested_expiry", expiry),
-            ])
-            .await;
+        let response = alice_asks_with(&idp, ("requested_expiry", expiry)).await;
         oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
     }
 }
@@ -153,9 +137,7 @@ async fn client_authentication_and_requested_expiry_follow_the_rfcs() {
 #[tokio::test]
 async fn the_origin_check_trusts_the_issuer_not_the_host_header() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid", "origin").await;
-    let alice = idp.browser("alice").await;
-    let id = idp.only_pending_id(&alice).await;
+    let (alice, id) = idp.pending_request_for("alice", "openid", "origin").await;
     let response = alice
         .post(idp.url("/api/ciba/complete"))
         .header("X-CSRF", "1")
@@ -167,4 +149,10 @@ async fn the_origin_check_trusts_the_issuer_not_the_host_header() {
         .unwrap();
     assert_problem(response, StatusCode::FORBIDDEN).await;
     assert_eq!(idp.only_pending_id(&alice).await, id, "still pending");
+}
+
+/// The demo client's backchannel request for alice (scope `openid`) with one more parameter.
+async fn alice_asks_with(idp: &Idp, extra: (&str, &str)) -> Response {
+    idp.backchannel(&[("scope", "openid"), ("login_hint", "alice"), extra])
+        .await
 }

@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{DEMO_CLIENT, Idp};
+use crate::support::{DEMO_CLIENT, Idp, denial};
 
 async fn oauth_error(response: reqwest::Response) -> (StatusCode, String) {
     let status = response.status();
@@ -18,12 +18,9 @@ async fn oauth_error(response: reqwest::Response) -> (StatusCode, String) {
 #[tokio::test]
 async fn discovery_advertises_ciba_poll_mode() {
     let idp = Idp::start().await;
-    let doc: Value = reqwest::get(idp.url("/.well-known/openid-configuration"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = idp
+        .get_json(&Client::new(), "/.well-known/openid-configuration")
+        .await;
     assert_eq!(doc["issuer"], idp.base);
     assert_eq!(
         doc["backchannel_authentication_endpoint"],
@@ -179,7 +176,7 @@ async fn backchannel_errors_follow_the_ciba_spec() {
         );
     }
 
-    let wrong_secret = idp.backchannel_as("demo-client", "wrong", &ok).await;
+    let wrong_secret = idp.backchannel_as(("demo-client", "wrong"), &ok).await;
     assert_eq!(
         wrong_secret.headers()["www-authenticate"],
         "Basic realm=\"ciba-idp\""
@@ -200,8 +197,7 @@ async fn backchannel_errors_follow_the_ciba_spec() {
     );
     let not_allowed_scope = idp
         .backchannel_as(
-            "callcentre",
-            "callcentre-secret",
+            ("callcentre", "callcentre-secret"),
             &[("scope", "openid api1.write"), ("login_hint", "alice")],
         )
         .await;
@@ -209,7 +205,7 @@ async fn backchannel_errors_follow_the_ciba_spec() {
         oauth_error(not_allowed_scope).await,
         (StatusCode::BAD_REQUEST, "invalid_scope".into())
     );
-    let no_ciba = idp.backchannel_as("no-ciba", "no-ciba-secret", &ok).await;
+    let no_ciba = idp.backchannel_as(("no-ciba", "no-ciba-secret"), &ok).await;
     assert_eq!(
         oauth_error(no_ciba).await,
         (StatusCode::BAD_REQUEST, "unauthorized_client".into())
@@ -345,10 +341,7 @@ async fn approval_yields_verifiable_tokens_once() {
     let alice = idp.browser("alice").await;
     let internal_id = idp.only_pending_id(&alice).await;
     let granted = json!({"internalId": internal_id, "scopesValuesConsented": ["openid", "api1.read", "offline_access"], "description": "My phone"});
-    assert_eq!(
-        idp.complete(&alice, granted).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    idp.complete_accepted(&alice, granted).await;
 
     let (status, tokens) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
@@ -356,12 +349,7 @@ async fn approval_yields_verifiable_tokens_once() {
     assert_eq!(tokens["scope"], "openid api1.read offline_access");
     assert!(tokens["refresh_token"].is_string());
 
-    let jwks: Value = reqwest::get(idp.url("/.well-known/jwks"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = idp.get_json(&Client::new(), "/.well-known/jwks").await;
     let key = &jwks["keys"][0];
     let decoding =
         DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap())
@@ -449,10 +437,7 @@ async fn no_refresh_token_without_offline_access_and_profile_claims_when_granted
     let internal_id = idp.only_pending_id(&alice).await;
     let granted =
         json!({"internalId": internal_id, "scopesValuesConsented": ["openid", "profile", "email"]});
-    assert_eq!(
-        idp.complete(&alice, granted).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    idp.complete_accepted(&alice, granted).await;
     let (_, tokens) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(tokens["scope"], "openid profile email");
     assert!(tokens.get("refresh_token").is_none());
@@ -470,11 +455,7 @@ async fn denial_is_access_denied() {
     let auth_req_id = idp.start_request("alice", "openid", "deny me").await;
     let alice = idp.browser("alice").await;
     let internal_id = idp.only_pending_id(&alice).await;
-    let denied = json!({"internalId": internal_id, "scopesValuesConsented": null});
-    assert_eq!(
-        idp.complete(&alice, denied).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    idp.complete_accepted(&alice, denial(&internal_id)).await;
     let (status, body) = idp.poll_json(DEMO_CLIENT, &auth_req_id).await;
     assert_eq!(
         (status, body["error"].as_str().unwrap()),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ciba_idp::config::Config;
 use reqwest::{Client, Response, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub use ciba_test_support::{
     DEMO_CLIENT, DemoConfig, Host, Provider, ProviderOptions, TempDir, free_port,
@@ -88,14 +88,13 @@ impl Idp {
 
     /// `POST /connect/ciba` as `demo-client` (client_secret_basic), the answer as the wire has it.
     pub async fn backchannel(&self, params: &[(&str, &str)]) -> Response {
-        self.backchannel_as("demo-client", "demo-secret", params)
-            .await
+        self.backchannel_as(DEMO_CLIENT, params).await
     }
 
+    /// The same as `client` (id and secret).
     pub async fn backchannel_as(
         &self,
-        client_id: &str,
-        secret: &str,
+        (client_id, secret): (&str, &str),
         params: &[(&str, &str)],
     ) -> Response {
         Client::new()
@@ -132,41 +131,41 @@ impl Idp {
     ) -> Response {
         let page = self.page(browser, "/Account/Login").await;
         let token = form_token(&page);
-        browser
-            .post(self.url("/Account/Login"))
-            .form(&[
+        self.post_sign_in_form(
+            browser,
+            &[
                 ("username", username),
                 ("password", password),
                 ("ReturnUrl", return_url),
                 ("form_token", &token),
-            ])
+            ],
+        )
+        .await
+    }
+
+    /// `POST /Account/Login` with exactly `fields`, as a form, from `browser`.
+    pub async fn post_sign_in_form(&self, browser: &Client, fields: &[(&str, &str)]) -> Response {
+        browser
+            .post(self.url("/Account/Login"))
+            .form(fields)
             .send()
             .await
             .unwrap()
+    }
+
+    /// `GET path` as the browser's user.
+    pub async fn get(&self, browser: &Client, path: &str) -> Response {
+        browser.get(self.url(path)).send().await.unwrap()
     }
 
     /// `GET path` as the browser's user, as text (a server-rendered page).
     pub async fn page(&self, browser: &Client, path: &str) -> String {
-        browser
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.get(browser, path).await.text().await.unwrap()
     }
 
     /// `GET path` as the browser's user, as JSON.
     pub async fn get_json(&self, browser: &Client, path: &str) -> Value {
-        browser
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get(browser, path).await.json().await.unwrap()
     }
 
     /// The internal id of the only pending request of the browser's user.
@@ -175,6 +174,28 @@ impl Idp {
         let list = list.as_array().unwrap();
         assert_eq!(list.len(), 1, "{list:?}");
         list[0]["internalId"].as_str().unwrap().to_owned()
+    }
+
+    /// The demo client starts a request for `user`; returns `user`'s signed-in browser and the
+    /// request's internal id (the only one pending for them).
+    pub async fn pending_request_for(
+        &self,
+        user: &str,
+        scope: &str,
+        binding_message: &str,
+    ) -> (Client, String) {
+        self.start_request(user, scope, binding_message).await;
+        let browser = self.browser(user).await;
+        let internal_id = self.only_pending_id(&browser).await;
+        (browser, internal_id)
+    }
+
+    /// [`Self::complete`], asserting that the decision was taken (204).
+    pub async fn complete_accepted(&self, browser: &Client, body: Value) {
+        assert_eq!(
+            self.complete(browser, body).await.status(),
+            StatusCode::NO_CONTENT
+        );
     }
 
     /// `POST /api/ciba/complete` the way the SPA sends it.
@@ -187,6 +208,11 @@ impl Idp {
             .await
             .unwrap()
     }
+}
+
+/// A decision that denies `internal_id` (no scopes: `null`), as `complete` takes it.
+pub fn denial(internal_id: &str) -> Value {
+    json!({"internalId": internal_id, "scopesValuesConsented": null})
 }
 
 pub fn form_token(page: &str) -> String {

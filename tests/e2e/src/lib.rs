@@ -44,6 +44,17 @@ impl Idp {
         .await
     }
 
+    /// The demo client asks alice to approve `scope`, with `binding_message` on her screen; returns
+    /// the `auth_req_id` the client polls with.
+    pub async fn ask_alice(&self, scope: &str, binding_message: &str) -> String {
+        self.start_request("alice", scope, binding_message).await
+    }
+
+    /// The `error` the demo client's next token poll for `auth_req_id` is answered with.
+    pub async fn poll_error(&self, auth_req_id: &str) -> Value {
+        self.poll_json(DEMO_CLIENT, auth_req_id).await.1["error"].clone()
+    }
+
     /// A provider that also serves the demo vendor portal on another port (another origin), which
     /// the configuration allows to embed the page.
     pub async fn start_with_portal() -> Self {
@@ -106,6 +117,21 @@ impl Browser {
         let browser = Self::start().await;
         browser.driver.goto(idp.url("/ciba/")).await.unwrap();
         browser.sign_in(user, user).await;
+        browser
+    }
+
+    /// A fresh browser signed in as `user`, with the internal id of the first request in their list.
+    pub async fn signed_in_with_first_request(idp: &Idp, user: &str) -> (Self, String) {
+        let browser = Self::signed_in_as(idp, user).await;
+        let internal_id = browser.first_request_id().await;
+        (browser, internal_id)
+    }
+
+    /// A fresh browser signed in as `user` and on the consent page of the first request in their
+    /// list.
+    pub async fn on_first_request_as(idp: &Idp, user: &str) -> Self {
+        let browser = Self::signed_in_as(idp, user).await;
+        browser.open_first_request().await;
         browser
     }
 
@@ -238,6 +264,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css} appeared: {e}"))
     }
 
+    /// Clicks the first element matching `css`, once there is one.
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap();
+    }
+
+    /// The text of the first element matching `css`, once there is one.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap()
+    }
+
+    /// Goes to `url` and waits for the page to load.
+    pub async fn goto(&self, url: impl Into<String>) {
+        self.driver.goto(url.into()).await.unwrap();
+    }
+
     /// The internal id of the first request in the list, once the list shows one.
     pub async fn first_request_id(&self) -> String {
         self.wait_for("a[data-request-id]")
@@ -349,6 +390,18 @@ impl Browser {
             .await
             .unwrap();
         self.wait_for("#deny").await;
+    }
+
+    /// Clicks Approve on the consent page and waits for the page to say the request is approved.
+    pub async fn approve(&self) {
+        self.click("#approve").await;
+        self.wait_for("[data-outcome=approved]").await;
+    }
+
+    /// Clicks Deny on the consent page and waits for the page to say the request is denied.
+    pub async fn deny(&self) {
+        self.click("#deny").await;
+        self.wait_for("[data-outcome=denied]").await;
     }
 
     /// Whether an element matching `css` exists right now.

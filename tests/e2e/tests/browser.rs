@@ -12,11 +12,11 @@ async fn is_checked(element: &WebElement) -> bool {
 async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked() {
     let idp = Idp::start().await;
     let auth_req_id = idp
-        .start_request("alice", "openid profile email api1.read", "Till 3: 4711")
+        .ask_alice("openid profile email api1.read", "Till 3: 4711")
         .await;
     let browser = Browser::start().await;
 
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.wait_for("#username").await;
     assert_eq!(
         browser.path_and_query().await,
@@ -30,21 +30,15 @@ async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked()
         text.contains("Demo Client") && text.contains("Till 3: 4711"),
         "{text}"
     );
-    assert_eq!(
-        browser.wait_for("#user-name").await.text().await.unwrap(),
-        "Alice Smith"
-    );
+    assert_eq!(browser.text_of("#user-name").await, "Alice Smith");
     browser.screenshot("list-1280").await;
     link.click().await.unwrap();
 
     browser.wait_for("#approve").await;
     assert!(
         browser
-            .wait_for(".binding-message")
+            .text_of(".binding-message")
             .await
-            .text()
-            .await
-            .unwrap()
             .contains("Till 3: 4711")
     );
     let openid = browser.wait_for("input[name=scope][value=openid]").await;
@@ -63,8 +57,7 @@ async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked()
         .send_keys("Work laptop")
         .await
         .unwrap();
-    browser.wait_for("#approve").await.click().await.unwrap();
-    browser.wait_for("[data-outcome=approved]").await;
+    browser.approve().await;
 
     let tokens = idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1;
     assert_eq!(tokens["scope"], "openid profile api1.read", "{tokens}");
@@ -76,19 +69,14 @@ async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked()
 #[tokio::test]
 async fn a_deep_link_survives_sign_in_and_denying_gives_access_denied() {
     let idp = Idp::start().await;
-    let auth_req_id = idp
-        .start_request("alice", "openid profile", "Caller 0815")
-        .await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    let internal_id = browser.first_request_id().await;
+    let auth_req_id = idp.ask_alice("openid profile", "Caller 0815").await;
+    let (browser, internal_id) = Browser::signed_in_with_first_request(&idp, "alice").await;
 
     // The session ends (as it would after idle time); the notification link still leads back here.
     browser.driver.delete_all_cookies().await.unwrap();
     browser
-        .driver
         .goto(idp.url(&format!("/ciba?id={internal_id}")))
-        .await
-        .unwrap();
+        .await;
     browser.wait_for("#username").await;
     assert!(
         browser
@@ -104,47 +92,34 @@ async fn a_deep_link_survives_sign_in_and_denying_gives_access_denied() {
     );
     assert!(
         browser
-            .wait_for(".binding-message")
+            .text_of(".binding-message")
             .await
-            .text()
-            .await
-            .unwrap()
             .contains("Caller 0815")
     );
-    browser.wait_for("#deny").await.click().await.unwrap();
-    browser.wait_for("[data-outcome=denied]").await;
+    browser.deny().await;
 
-    assert_eq!(
-        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
-        "access_denied"
-    );
+    assert_eq!(idp.poll_error(&auth_req_id).await, "access_denied");
     browser.quit().await;
 }
 
 #[tokio::test]
 async fn bob_sees_none_of_alices_requests() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid", "For Alice only").await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    let internal_id = browser.first_request_id().await;
+    idp.ask_alice("openid", "For Alice only").await;
+    let (browser, internal_id) = Browser::signed_in_with_first_request(&idp, "alice").await;
 
     browser.driver.delete_all_cookies().await.unwrap();
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.sign_in("bob", "bob").await;
-    assert_eq!(
-        browser.wait_for("#user-name").await.text().await.unwrap(),
-        "Bob Smith"
-    );
+    assert_eq!(browser.text_of("#user-name").await, "Bob Smith");
     browser.wait_for("[data-state=empty]").await;
     assert!(!browser.exists("a[data-request-id]").await);
     let page = browser.driver.source().await.unwrap();
     assert!(!page.contains("For Alice only"));
 
     browser
-        .driver
         .goto(idp.url(&format!("/ciba/requests/{internal_id}")))
-        .await
-        .unwrap();
+        .await;
     browser.wait_for("[data-state=not-found]").await;
     assert!(!browser.exists("#approve").await);
     browser.quit().await;
@@ -153,15 +128,14 @@ async fn bob_sees_none_of_alices_requests() {
 #[tokio::test]
 async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
     let idp = Idp::start().await;
-    idp.start_request(
-        "alice",
+    idp.ask_alice(
         "openid profile email api1.read offline_access",
         "Kasse 3: Bestellung 4711-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
     )
     .await;
     let browser = Browser::start().await;
     browser.emulate_phone(320).await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.sign_in("alice", "alice").await;
     browser.open_first_request().await;
     browser.screenshot("consent-320").await;
@@ -213,18 +187,10 @@ async fn pages_are_served_with_a_strict_content_security_policy() {
 #[tokio::test]
 async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
     let idp = Idp::start().await;
-    let auth_req_id = idp
-        .start_request("alice", "openid profile email", "Desk 7")
-        .await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    browser.open_first_request().await;
+    let auth_req_id = idp.ask_alice("openid profile email", "Desk 7").await;
+    let browser = Browser::on_first_request_as(&idp, "alice").await;
     let consent_path = browser.path_and_query().await;
-    browser
-        .wait_for("input[name=scope][value=email]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.click("input[name=scope][value=email]").await;
     browser
         .wait_for("#description")
         .await
@@ -234,7 +200,7 @@ async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
 
     // The session ends before Approve is pressed: the page goes to sign in and comes back.
     browser.driver.delete_all_cookies().await.unwrap();
-    browser.wait_for("#approve").await.click().await.unwrap();
+    browser.click("#approve").await;
     browser.wait_for("#username").await;
     browser.sign_in("alice", "alice").await;
     browser.wait_for("#approve").await;
@@ -249,12 +215,20 @@ async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
         description.prop("value").await.unwrap().as_deref(),
         Some("Desk phone")
     );
-    browser.wait_for("#approve").await.click().await.unwrap();
-    browser.wait_for("[data-outcome=approved]").await;
+    browser.approve().await;
 
     let tokens = idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1;
     assert_eq!(tokens["scope"], "openid profile", "{tokens}");
     browser.quit().await;
+}
+
+/// How many bytes `url` sends when the client accepts `encoding` (or, with `None`, says nothing).
+async fn body_size(client: &reqwest::Client, url: String, encoding: Option<&str>) -> usize {
+    let mut request = client.get(url);
+    if let Some(encoding) = encoding {
+        request = request.header("accept-encoding", encoding);
+    }
+    request.send().await.unwrap().bytes().await.unwrap().len()
 }
 
 #[tokio::test]
@@ -287,25 +261,8 @@ async fn the_app_is_served_precompressed_and_cached_by_content() {
         "public, max-age=31536000, immutable"
     );
     let brotli_bytes = response.bytes().await.unwrap().len();
-    let gzip_bytes = client
-        .get(idp.url(wasm))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .len();
-    let raw_bytes = client
-        .get(idp.url(wasm))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .len();
+    let gzip_bytes = body_size(&client, idp.url(wasm), Some("gzip")).await;
+    let raw_bytes = body_size(&client, idp.url(wasm), None).await;
     assert!(
         brotli_bytes < gzip_bytes && gzip_bytes < raw_bytes,
         "{brotli_bytes} {gzip_bytes} {raw_bytes}"

@@ -4,6 +4,9 @@
 
 use ciba_e2e::{Browser, Idp, workspace_root};
 
+/// The round trip (ms) of the throttled network the round-trip test loads over.
+const RTT: f64 = 150.0;
+
 fn budget_kb() -> f64 {
     let text = std::fs::read_to_string(workspace_root().join("perf-budget.toml")).unwrap();
     let line = text
@@ -17,8 +20,7 @@ fn budget_kb() -> f64 {
 /// page as a returning user gets it cold. `network` (CDP conditions), if any, applies to that load.
 async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browser) {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid profile", "Till 3: 4711")
-        .await;
+    idp.ask_alice("openid profile", "Till 3: 4711").await;
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
     let cdp = browser.driver.cdp();
@@ -33,7 +35,7 @@ async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browse
     cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
         .await
         .unwrap();
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.wait_for("a[data-request-id]").await;
     (idp, browser)
 }
@@ -89,7 +91,6 @@ async fn the_first_load_stays_within_the_committed_budget() {
 /// every extra trip would show; the margins are relative, so a busy machine does not fail it.
 #[tokio::test]
 async fn the_first_load_takes_three_round_trips() {
-    const RTT: f64 = 150.0;
     let (_idp, browser) = cold_load_signed_in(Some(serde_json::json!({
         "offline": false, "latency": RTT, "downloadThroughput": -1, "uploadThroughput": -1
     })))
@@ -129,27 +130,19 @@ async fn the_first_load_takes_three_round_trips() {
         spread < RTT / 2.0,
         "the assets were requested {spread:.0} ms apart, not together: {timeline}"
     );
-    for asset in &assets {
-        let waited = asset["start"].as_f64().unwrap() - html_end;
-        assert!(
-            waited < RTT,
-            "{} was requested {waited:.0} ms after the HTML arrived: it waited for something",
-            asset["path"]
-        );
-    }
+    assert_each_left_within_a_round_trip(
+        &assets,
+        html_end,
+        "the HTML arrived: it waited for something",
+    );
     let wasm_end = find(&|p| p.ends_with(".wasm"))[0]["end"].as_f64().unwrap();
     let api = find(&|p| p.starts_with("/api/"));
     assert!(!api.is_empty(), "{timeline}");
-    let mut api_end: f64 = 0.0;
-    for call in &api {
-        let waited = call["start"].as_f64().unwrap() - wasm_end;
-        assert!(
-            waited < RTT,
-            "{} left {waited:.0} ms after the wasm arrived: an extra round trip",
-            call["path"]
-        );
-        api_end = api_end.max(call["end"].as_f64().unwrap());
-    }
+    assert_each_left_within_a_round_trip(&api, wasm_end, "the wasm arrived: an extra round trip");
+    let api_end = api
+        .iter()
+        .map(|call| call["end"].as_f64().unwrap())
+        .fold(0.0, f64::max);
     let rendered = timeline["rendered"].as_f64().unwrap();
     assert!(
         rendered - api_end < RTT,
@@ -157,4 +150,17 @@ async fn the_first_load_takes_three_round_trips() {
         rendered - api_end
     );
     browser.quit().await;
+}
+
+/// Asserts that each of the `requests` (resource timing entries) left less than a round trip after
+/// `since` (ms), the moment `what` happened.
+fn assert_each_left_within_a_round_trip(requests: &[&serde_json::Value], since: f64, what: &str) {
+    for request in requests {
+        let waited = request["start"].as_f64().unwrap() - since;
+        assert!(
+            waited < RTT,
+            "{} left {waited:.0} ms after {what}",
+            request["path"]
+        );
+    }
 }

@@ -49,20 +49,15 @@ async fn post_form(browser: &Browser, action: &str, fields: Value) {
 #[tokio::test]
 async fn a_page_on_another_origin_can_neither_decide_nor_sign_in_for_the_user() {
     let idp = Idp::start().await;
-    let auth_req_id = idp
-        .start_request("alice", "openid profile", "Till 3: 4711")
-        .await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    let internal_id = browser.first_request_id().await;
+    let auth_req_id = idp.ask_alice("openid profile", "Till 3: 4711").await;
+    let (browser, internal_id) = Browser::signed_in_with_first_request(&idp, "alice").await;
     let complete = idp.url("/api/ciba/complete");
     let decision =
         json!({ "internalId": internal_id, "scopesValuesConsented": ["openid", "profile"] });
 
     browser
-        .driver
         .goto(attacker_page("<h1>You won a prize</h1>"))
-        .await
-        .unwrap();
+        .await;
     // fetch with the CSRF header and the cookie: the browser asks first (CORS preflight), the
     // provider does not allow it, nothing is sent.
     let with_header = browser
@@ -91,11 +86,7 @@ async fn a_page_on_another_origin_can_neither_decide_nor_sign_in_for_the_user() 
     )
     .await;
     // Login CSRF: sign the victim in as the attacker.
-    browser
-        .driver
-        .goto(attacker_page("<h1>Loading</h1>"))
-        .await
-        .unwrap();
+    browser.goto(attacker_page("<h1>Loading</h1>")).await;
     post_form(
         &browser,
         &idp.url("/Account/Login"),
@@ -105,12 +96,9 @@ async fn a_page_on_another_origin_can_neither_decide_nor_sign_in_for_the_user() 
 
     // Back on the provider: still alice (not bob, and not signed out by a cookie the attacker's post
     // made the provider set), and the request still waits for her.
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     assert_eq!(browser.first_request_id().await, internal_id);
-    assert_eq!(
-        browser.wait_for("#user-name").await.text().await.unwrap(),
-        "Alice Smith"
-    );
+    assert_eq!(browser.text_of("#user-name").await, "Alice Smith");
     assert_eq!(
         idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
         "authorization_pending",

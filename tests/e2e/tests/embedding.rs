@@ -62,11 +62,9 @@ async fn leave_frame(browser: &Browser) {
 async fn the_portal_frames_the_page_hears_the_decision_and_sizes_the_frame() {
     let idp = Idp::start_with_portal().await;
     let portal = idp.portal.clone().unwrap();
-    let auth_req_id = idp
-        .start_request("alice", "openid profile", "DESK-42")
-        .await;
+    let auth_req_id = idp.ask_alice("openid profile", "DESK-42").await;
     let browser = Browser::start().await;
-    browser.driver.goto(format!("{portal}/")).await.unwrap();
+    browser.goto(format!("{portal}/")).await;
 
     // No session yet: the portal is told, and the frame goes to the sign-in page.
     let required = wait_for_event(&browser, "sessionRequired").await;
@@ -105,12 +103,7 @@ async fn the_portal_frames_the_page_hears_the_decision_and_sizes_the_frame() {
 
     // The portal's theme reaches the page.
     leave_frame(&browser).await;
-    browser
-        .wait_for("#theme-portal")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.click("#theme-portal").await;
     enter_frame(&browser).await;
     let mut accent = Value::Null;
     for _ in 0..100 {
@@ -126,7 +119,7 @@ async fn the_portal_frames_the_page_hears_the_decision_and_sizes_the_frame() {
 
     // Approve inside the frame: the portal hears which request and how.
     browser.open_first_request().await;
-    browser.wait_for("#approve").await.click().await.unwrap();
+    browser.click("#approve").await;
     leave_frame(&browser).await;
     let decided = wait_for_event(&browser, "decided").await;
     assert_eq!(decided["internalId"], internal_id.as_str(), "{decided}");
@@ -159,7 +152,7 @@ async fn only_the_allowed_portal_may_frame_the_page_or_steer_it() {
 
     // The browser refuses to show the page in the stranger's frame.
     let browser = Browser::start().await;
-    browser.driver.goto(format!("{stranger}/")).await.unwrap();
+    browser.goto(format!("{stranger}/")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     enter_frame(&browser).await;
     assert!(
@@ -171,8 +164,8 @@ async fn only_the_allowed_portal_may_frame_the_page_or_steer_it() {
 
     // In the allowed portal, a message from a frame on another origin is ignored; the portal's
     // own message is obeyed.
-    idp.start_request("alice", "openid", "STEER-1").await;
-    browser.driver.goto(format!("{portal}/")).await.unwrap();
+    idp.ask_alice("openid", "STEER-1").await;
+    browser.goto(format!("{portal}/")).await;
     enter_frame(&browser).await;
     browser.sign_in("alice", "alice").await;
     let internal_id = browser.first_request_id().await;
@@ -204,12 +197,7 @@ async fn only_the_allowed_portal_may_frame_the_page_or_steer_it() {
         .send_keys(&internal_id)
         .await
         .unwrap();
-    browser
-        .wait_for("#open-form button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.click("#open-form button").await;
     enter_frame(&browser).await;
     browser.wait_for("#deny").await;
     assert!(location(&browser).await.contains(&internal_id));
@@ -220,11 +208,9 @@ async fn only_the_allowed_portal_may_frame_the_page_or_steer_it() {
 #[tokio::test]
 async fn the_mounted_ui_approves_without_touching_the_host_page() {
     let idp = Idp::start_with_portal().await;
-    let auth_req_id = idp
-        .start_request("alice", "openid profile", "MOUNT-7")
-        .await;
+    let auth_req_id = idp.ask_alice("openid profile", "MOUNT-7").await;
     let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/demo/mount")).await.unwrap();
+    browser.goto(idp.url("/demo/mount")).await;
     // No session: the whole page goes to sign in and comes back to the host page.
     browser.sign_in("alice", "alice").await;
     for _ in 0..100 {
@@ -289,7 +275,7 @@ async fn a_frame_whose_cookie_is_blocked_offers_a_new_window() {
     let idp = Idp::start_with_portal_on("localhost").await;
     let portal = idp.portal.clone().unwrap();
     let browser = Browser::start_with_args(&["--test-third-party-cookie-phaseout"]).await;
-    browser.driver.goto(format!("{portal}/")).await.unwrap();
+    browser.goto(format!("{portal}/")).await;
 
     let required = wait_for_event(&browser, "sessionRequired").await;
     assert_eq!(required["reason"], "cookieBlocked", "{required}");
@@ -346,10 +332,9 @@ async fn look(browser: &Browser) -> Value {
 #[tokio::test]
 async fn a_link_neither_restyles_the_page_nor_strips_its_chrome() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid profile", "LINK-13")
-        .await;
+    idp.ask_alice("openid profile", "LINK-13").await;
     let browser = Browser::start().await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.sign_in("alice", "alice").await;
     let internal_id = browser.first_request_id().await;
     let attack = "embed=1&theme-code-bg=%231b1f24&theme-muted=%23f6f7f9";
@@ -358,16 +343,12 @@ async fn a_link_neither_restyles_the_page_nor_strips_its_chrome() {
         ("list", "/ciba/".to_owned(), "a[data-request-id] .time-left"),
         ("consent", format!("/ciba/requests/{internal_id}"), "#deny"),
     ] {
-        browser.driver.goto(idp.url(&path)).await.unwrap();
+        browser.goto(idp.url(&path)).await;
         browser.wait_for(ready).await;
         let plain = look(&browser).await;
         assert_eq!(plain["header"], "flex", "{page}: {plain}");
 
-        browser
-            .driver
-            .goto(idp.url(&format!("{path}?{attack}")))
-            .await
-            .unwrap();
+        browser.goto(idp.url(&format!("{path}?{attack}"))).await;
         browser.wait_for(ready).await;
         let linked = look(&browser).await;
         assert_eq!(linked, plain, "{page}: the link changed the page");
@@ -441,10 +422,9 @@ async fn wait_for_accent(browser: &Browser, accent: &str) -> Value {
 async fn the_portal_may_theme_the_page_but_not_make_it_unreadable() {
     let idp = Idp::start_with_portal().await;
     let portal = idp.portal.clone().unwrap();
-    idp.start_request("alice", "openid profile", "THEME-13")
-        .await;
+    idp.ask_alice("openid profile", "THEME-13").await;
     let browser = Browser::start().await;
-    browser.driver.goto(format!("{portal}/")).await.unwrap();
+    browser.goto(format!("{portal}/")).await;
     enter_frame(&browser).await;
     browser.sign_in("alice", "alice").await;
     browser.open_first_request().await;

@@ -11,10 +11,9 @@ use thirtyfour::{Key, components::SelectElement, prelude::*};
 #[tokio::test]
 async fn a_german_browser_gets_german_and_a_chosen_language_is_kept() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid profile", "Kasse 3: 4711")
-        .await;
+    idp.ask_alice("openid profile", "Kasse 3: 4711").await;
     let browser = Browser::start_in_language("de-DE").await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.sign_in("alice", "alice").await;
 
     let row = browser.wait_for("a[data-request-id]").await;
@@ -25,10 +24,7 @@ async fn a_german_browser_gets_german_and_a_chosen_language_is_kept() {
         row_text.contains("Gestartet") && row_text.contains("noch"),
         "times in German: {row_text}"
     );
-    assert_eq!(
-        browser.wait_for("#sign-out").await.text().await.unwrap(),
-        "Abmelden"
-    );
+    assert_eq!(browser.text_of("#sign-out").await, "Abmelden");
     row.click().await.unwrap();
     browser.wait_for_text("#approve", "Genehmigen").await;
     browser.wait_for_text("#deny", "Ablehnen").await;
@@ -54,11 +50,8 @@ async fn a_german_browser_gets_german_and_a_chosen_language_is_kept() {
 #[tokio::test]
 async fn a_decision_made_in_another_tab_is_reported_not_repeated() {
     let idp = Idp::start().await;
-    let auth_req_id = idp
-        .start_request("alice", "openid profile", "Till 3: 4711")
-        .await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    browser.open_first_request().await;
+    let auth_req_id = idp.ask_alice("openid profile", "Till 3: 4711").await;
+    let browser = Browser::on_first_request_as(&idp, "alice").await;
     let consent_url = browser.driver.current_url().await.unwrap();
 
     // The same request, denied in a second tab while the first still shows it.
@@ -83,20 +76,15 @@ async fn a_decision_made_in_another_tab_is_reported_not_repeated() {
         .await
         .unwrap();
 
-    browser.wait_for("#approve").await.click().await.unwrap();
-    let result = browser.wait_for("[data-outcome=denied]").await;
+    browser.click("#approve").await;
     assert!(
-        result
-            .text()
+        browser
+            .text_of("[data-outcome=denied]")
             .await
-            .unwrap()
             .contains("You already denied this."),
         "the first tab learns what happened instead of approving"
     );
-    assert_eq!(
-        idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
-        "access_denied"
-    );
+    assert_eq!(idp.poll_error(&auth_req_id).await, "access_denied");
     browser.quit().await;
 }
 
@@ -122,26 +110,13 @@ async fn a_request_that_expires_while_open_can_no_longer_be_approved() {
     assert!(notice.text().await.unwrap().contains("expired"));
     assert!(!browser.exists("#approve").await, "Approve is gone");
     assert!(!browser.exists("#deny").await);
-    assert_eq!(
-        browser
-            .wait_for("time.time-left")
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "Expired"
-    );
+    assert_eq!(browser.text_of("time.time-left").await, "Expired");
     assert_eq!(
         idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["error"],
         "expired_token"
     );
 
-    browser
-        .wait_for("[data-state=expired] a")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.click("[data-state=expired] a").await;
     browser.wait_for("[data-state=empty]").await;
     browser.quit().await;
 }
@@ -185,12 +160,7 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
         .start_request_as(pos, "alice", "openid profile", Some(code), None)
         .await;
     let browser = Browser::signed_in_as(&idp, "alice").await;
-    let row = browser
-        .wait_for("a[data-request-id]")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let row = browser.text_of("a[data-request-id]").await;
     assert!(
         !row.contains("4711"),
         "the list does not give the code away: {row}"
@@ -236,7 +206,7 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
     let auth_req_id = idp
         .start_request_as(pos, "alice", "openid profile", Some(code), None)
         .await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.open_first_request().await;
     let approve = browser.wait_for("#approve").await;
     let choices = code_choices(&browser).await;
@@ -254,8 +224,7 @@ async fn the_code_check_asks_for_the_tills_code_before_approving() {
     {
         assert!(!radio.is_enabled().await.unwrap(), "no second guess");
     }
-    browser.wait_for("#deny").await.click().await.unwrap();
-    browser.wait_for("[data-outcome=denied]").await;
+    browser.deny().await;
     let denied = idp.poll_json(pos, &auth_req_id).await.1;
     assert_eq!(denied["error"], "access_denied", "{denied}");
     browser.quit().await;
@@ -276,8 +245,7 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
         None,
     )
     .await;
-    idp.start_request(
-        "alice",
+    idp.ask_alice(
         "openid profile email api1.read offline_access",
         "Till 3: 4711",
     )
@@ -293,19 +261,11 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
     let browser = Browser::signed_in_as(&idp, "alice").await;
     let oldest = browser.first_request_id().await;
     browser
-        .driver
         .goto(idp.url(&format!("/ciba/requests/{oldest}")))
-        .await
-        .unwrap();
-    browser.wait_for("#deny").await.click().await.unwrap();
-    browser.wait_for("[data-outcome=denied]").await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
-    let recent = browser
-        .wait_for("section.recent li")
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
+    browser.deny().await;
+    browser.goto(idp.url("/ciba/")).await;
+    let recent = browser.text_of("section.recent li").await;
     assert!(
         recent.contains("Fabrikam Till 3") && recent.contains("Denied"),
         "{recent}"
@@ -321,7 +281,7 @@ async fn list_and_consent_look_right_on_phone_and_desktop_in_light_and_dark() {
                 ("list", "/ciba/".to_owned()),
                 ("consent", format!("/ciba/requests/{request_id}")),
             ] {
-                browser.driver.goto(idp.url(&path)).await.unwrap();
+                browser.goto(idp.url(&path)).await;
                 browser
                     .wait_for(if page == "list" {
                         "a[data-request-id]"
@@ -401,9 +361,7 @@ async fn tab_to(browser: &Browser, css: &str) {
 #[tokio::test]
 async fn a_keyboard_alone_can_untick_a_scope_and_approve() {
     let idp = Idp::start().await;
-    let auth_req_id = idp
-        .start_request("alice", "openid profile email", "Till 3: 4711")
-        .await;
+    let auth_req_id = idp.ask_alice("openid profile email", "Till 3: 4711").await;
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
 

@@ -10,9 +10,8 @@ use thirtyfour::prelude::*;
 #[tokio::test]
 async fn sign_out_ends_the_session_on_the_server() {
     let idp = Idp::start().await;
-    idp.start_request("alice", "openid", "Till 3: 4711").await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    browser.open_first_request().await;
+    idp.ask_alice("openid", "Till 3: 4711").await;
+    let browser = Browser::on_first_request_as(&idp, "alice").await;
     let cookie = browser
         .driver
         .get_named_cookie("ciba_session")
@@ -31,7 +30,7 @@ async fn sign_out_ends_the_session_on_the_server() {
 
     // The host's page asks first; going back keeps the session and returns to the same request.
     let consent = browser.path_and_query().await;
-    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.click("#sign-out").await;
     browser.wait_for("#confirm-sign-out").await;
     assert_eq!(replay().await, 200, "asking is not signing out");
     browser
@@ -45,17 +44,12 @@ async fn sign_out_ends_the_session_on_the_server() {
     browser.wait_for("#deny").await;
     assert_eq!(browser.path_and_query().await, consent);
 
-    browser.wait_for("#sign-out").await.click().await.unwrap();
-    browser
-        .wait_for("#confirm-sign-out")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.click("#sign-out").await;
+    browser.click("#confirm-sign-out").await;
     browser.wait_for_text("h1", "You are signed out").await;
     assert_eq!(replay().await, 401, "the old cookie is worth nothing");
     // Back to the page: it asks for a sign-in again.
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.wait_for("#username").await;
     assert_eq!(browser.csp_violations().await, json!([]));
     browser.quit().await;
@@ -66,14 +60,10 @@ async fn sign_out_ends_the_session_on_the_server() {
 #[tokio::test]
 async fn a_decision_the_host_forgot_is_shown_as_done() {
     let idp = Idp::start_with_config(DemoConfig::load().duende_forgets_decisions()).await;
-    let auth_req_id = idp
-        .start_request("alice", "openid profile", "Till 3: 4711")
-        .await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    browser.open_first_request().await;
+    let auth_req_id = idp.ask_alice("openid profile", "Till 3: 4711").await;
+    let browser = Browser::on_first_request_as(&idp, "alice").await;
     let consent = browser.driver.current_url().await.unwrap();
-    browser.wait_for("#approve").await.click().await.unwrap();
-    browser.wait_for("[data-outcome=approved]").await;
+    browser.approve().await;
 
     assert_eq!(
         idp.poll_json(DEMO_CLIENT, &auth_req_id).await.1["scope"],
@@ -94,16 +84,14 @@ async fn a_decision_the_host_forgot_is_shown_as_done() {
                 .switch_to_window(handles.last().unwrap().clone())
                 .await
                 .unwrap();
-            browser.driver.goto(consent.as_str()).await.unwrap();
+            browser.goto(consent.as_str()).await;
         } else {
             browser.driver.refresh().await.unwrap();
         }
-        let result = browser.wait_for("[data-outcome=approved]").await;
         assert!(
-            result
-                .text()
+            browser
+                .text_of("[data-outcome=approved]")
                 .await
-                .unwrap()
                 .contains("You already approved this."),
             "after {how}"
         );

@@ -110,7 +110,7 @@ async fn hostile_strings_are_shown_as_text_and_break_nothing() {
     );
     let browser = Browser::start().await;
     browser.emulate_phone(320).await;
-    browser.driver.goto(idp.url("/ciba/")).await.unwrap();
+    browser.goto(idp.url("/ciba/")).await;
     browser.sign_in("alice", "alice").await;
     browser.wait_for("a[data-request-id]").await;
     let links = browser
@@ -136,11 +136,7 @@ async fn hostile_strings_are_shown_as_text_and_break_nothing() {
         ids.push(link.attr("data-request-id").await.unwrap().unwrap());
     }
     for id in ids {
-        browser
-            .driver
-            .goto(idp.url(&format!("/ciba/requests/{id}")))
-            .await
-            .unwrap();
+        browser.goto(idp.url(&format!("/ciba/requests/{id}"))).await;
         browser.wait_for("#approve").await;
         let page = browser.eval(INSPECT).await;
         assert_safe(&page, &format!("consent {id}"));
