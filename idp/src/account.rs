@@ -14,9 +14,11 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use crate::clock::now;
+use crate::keys::FORM_TOKEN_LIFETIME_SECS;
 use crate::oauth::random_token;
-use crate::session::{AUTH_TIME_KEY, LOGIN_FORM_TOKEN_KEY, SUBJECT_KEY};
+use crate::session::{self, AUTH_TIME_KEY, FORM_COOKIE_NAME, LOGIN_FORM_TOKEN_KEY, SUBJECT_KEY};
 use crate::state::AppState;
+use tower_sessions::cookie::Cookie;
 
 /// Where a sign-in without (or with a refused) `ReturnUrl` lands.
 pub const DEFAULT_RETURN: &str = "/ciba/";
@@ -65,10 +67,6 @@ pub async fn login_page(
     login_form(&state, StatusCode::OK, &return_url, "", None)
 }
 
-/// The anti-forgery cookie of the sign-in form: the session cookie's `SameSite`, `Secure` and
-/// `Partitioned` settings, so an embedded sign-in works wherever the session itself would.
-const FORM_COOKIE: &str = "ciba_form";
-
 fn login_form(
     state: &AppState,
     status: StatusCode,
@@ -78,23 +76,14 @@ fn login_form(
 ) -> Response {
     let token = state.keys.form_token(now());
     let mut response = render(status, return_url, username, &token, error);
-    let embedding = &state.config.embedding;
-    let same_site = match embedding.cookie_same_site {
-        crate::config::CookieSameSite::Lax => "Lax",
-        crate::config::CookieSameSite::Strict => "Strict",
-        crate::config::CookieSameSite::None => "None",
-    };
-    let mut cookie = format!(
-        "{FORM_COOKIE}={token}; Path=/Account; HttpOnly; SameSite={same_site}; Max-Age={}",
-        crate::keys::FORM_TOKEN_LIFETIME_SECS
-    );
-    if state.issuer.starts_with("https://") {
-        cookie.push_str("; Secure");
-    }
-    if embedding.cookie_partitioned {
-        cookie.push_str("; Partitioned");
-    }
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
+    // The session cookie's attributes (`session::partition_cookie` adds `Partitioned` to both).
+    let cookie = Cookie::build((FORM_COOKIE_NAME, token))
+        .path("/Account")
+        .http_only(true)
+        .same_site(session::same_site(state))
+        .secure(session::secure(state))
+        .max_age(time::Duration::seconds(FORM_TOKEN_LIFETIME_SECS));
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -108,7 +97,7 @@ fn form_token_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == FORM_COOKIE)
+        .find(|(name, _)| *name == FORM_COOKIE_NAME)
         .map(|(_, value)| value);
     cookie.is_some_and(|cookie| bool::from(cookie.as_bytes().ct_eq(submitted.as_bytes())))
         && state.keys.verify_form_token(submitted, now())

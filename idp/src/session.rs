@@ -20,6 +20,23 @@ pub const SUBJECT_KEY: &str = "subject";
 pub const AUTH_TIME_KEY: &str = "auth_time";
 pub const LOGIN_FORM_TOKEN_KEY: &str = "login_form_token";
 pub const COOKIE_NAME: &str = "ciba_session";
+/// The sign-in form's anti-forgery cookie (account.rs): set with the session cookie's attributes, so
+/// an embedded sign-in works wherever the session itself would.
+pub const FORM_COOKIE_NAME: &str = "ciba_form";
+
+/// The `SameSite` both cookies carry: the embedding configuration's.
+pub fn same_site(state: &AppState) -> SameSite {
+    match state.config.embedding.cookie_same_site {
+        CookieSameSite::Lax => SameSite::Lax,
+        CookieSameSite::Strict => SameSite::Strict,
+        CookieSameSite::None => SameSite::None,
+    }
+}
+
+/// Both cookies are `Secure` exactly when the issuer is on https.
+pub fn secure(state: &AppState) -> bool {
+    state.issuer.starts_with("https://")
+}
 
 /// The session cookie and its store: `HttpOnly`, the embedding's `SameSite`, `Secure` on an https
 /// issuer, ended after `session_idle_timeout_secs` without a request.
@@ -27,12 +44,8 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<SqliteSessions> {
     SessionManagerLayer::new(SqliteSessions::new(state.db.pool().clone()))
         .with_name(COOKIE_NAME)
         .with_http_only(true)
-        .with_same_site(match state.config.embedding.cookie_same_site {
-            CookieSameSite::Lax => SameSite::Lax,
-            CookieSameSite::Strict => SameSite::Strict,
-            CookieSameSite::None => SameSite::None,
-        })
-        .with_secure(state.issuer.starts_with("https://"))
+        .with_same_site(same_site(state))
+        .with_secure(secure(state))
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(i64::from(
             state.config.session_idle_timeout_secs,
         ))))
@@ -41,9 +54,9 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<SqliteSessions> {
         .with_always_save(true)
 }
 
-/// Adds `Partitioned` (CHIPS) to the session cookie, which tower-sessions cannot set itself: a portal
-/// on another site then still gets a session in browsers that block third-party cookies, kept apart
-/// from the one the user has on our own site.
+/// Adds `Partitioned` (CHIPS) to the session and sign-in form cookies, which tower-sessions cannot set
+/// itself: a portal on another site then still gets a session in browsers that block third-party
+/// cookies, kept apart from the one the user has on our own site.
 pub async fn partition_cookie(mut response: Response) -> Response {
     let cookies: Vec<HeaderValue> = response
         .headers_mut()
@@ -61,9 +74,10 @@ pub async fn partition_cookie(mut response: Response) -> Response {
             .to_str()
             .ok()
             .filter(|text| {
-                text.strip_prefix(COOKIE_NAME)
-                    .is_some_and(|rest| rest.starts_with('='))
-                    && !text.contains("; Partitioned")
+                [COOKIE_NAME, FORM_COOKIE_NAME].iter().any(|name| {
+                    text.strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with('='))
+                }) && !text.contains("; Partitioned")
             })
             .and_then(|text| HeaderValue::from_str(&format!("{text}; Partitioned")).ok());
         headers.append(header::SET_COOKIE, partitioned.unwrap_or(cookie));
