@@ -15,8 +15,7 @@ use tower_sessions::Session;
 
 use crate::clock::now;
 use crate::keys::FORM_TOKEN_LIFETIME_SECS;
-use crate::oauth::random_token;
-use crate::session::{self, AUTH_TIME_KEY, FORM_COOKIE_NAME, LOGIN_FORM_TOKEN_KEY, SUBJECT_KEY};
+use crate::session::{self, AUTH_TIME_KEY, FORM_COOKIE_NAME, SUBJECT_KEY};
 use crate::state::AppState;
 use tower_sessions::cookie::Cookie;
 
@@ -74,8 +73,16 @@ fn login_form(
     username: &str,
     error: Option<&str>,
 ) -> Response {
+    with_form_token(state, |token| {
+        render(status, return_url, username, token, error)
+    })
+}
+
+/// A page whose form carries a fresh anti-forgery token, also set in the form cookie (double
+/// submit; checked by [`form_token_ok`]): the sign-in form and the sign-out prompt alike.
+fn with_form_token(state: &AppState, page: impl FnOnce(&str) -> Response) -> Response {
     let token = state.keys.form_token(now());
-    let mut response = render(status, return_url, username, &token, error);
+    let mut response = page(&token);
     // The session cookie's attributes (`session::partition_cookie` adds `Partitioned` to both).
     let cookie = Cookie::build((FORM_COOKIE_NAME, token))
         .path("/Account")
@@ -171,6 +178,7 @@ pub struct LogoutForm {
 /// Sign-out asks first, as the Duende template's `/Account/Logout` does: the SPA only navigates here,
 /// so the same page works against a real host. Nobody signed in: nothing to ask.
 pub async fn logout_page(
+    State(state): State<AppState>,
     session: Session,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, AccountError> {
@@ -179,8 +187,9 @@ pub async fn logout_page(
     if subject.is_none() {
         return Ok(Redirect::to(LOGGED_OUT).into_response());
     }
-    let token = new_form_token(&session).await?;
-    Ok(render_logout(StatusCode::OK, &return_url, &token, None))
+    Ok(with_form_token(&state, |token| {
+        render_logout(StatusCode::OK, &return_url, token, None)
+    }))
 }
 
 /// Ends the session server-side, for a post from our own prompt only: its anti-forgery token (like
@@ -197,25 +206,22 @@ pub async fn logout(
     let form = form.map(|Form(form)| form).ok();
     let return_url =
         local_return_url(form.as_ref().map(|form| form.return_url.as_str())).to_owned();
-    let expected: Option<String> = session.get(LOGIN_FORM_TOKEN_KEY).await.ok().flatten();
-    let token_ok = match (&form, expected) {
-        (Some(form), Some(expected)) => {
-            bool::from(expected.as_bytes().ct_eq(form.form_token.as_bytes()))
-        }
-        _ => false,
-    };
+    let token_ok = form
+        .as_ref()
+        .is_some_and(|form| form_token_ok(&state, &headers, &form.form_token));
     if !token_ok {
         let subject: Option<String> = session.get(SUBJECT_KEY).await.ok().flatten();
         if subject.is_none() {
             return Ok(Redirect::to(LOGGED_OUT).into_response());
         }
-        let token = new_form_token(&session).await?;
-        return Ok(render_logout(
-            StatusCode::BAD_REQUEST,
-            &return_url,
-            &token,
-            Some("The sign-out form expired. Please confirm again."),
-        ));
+        return Ok(with_form_token(&state, |token| {
+            render_logout(
+                StatusCode::BAD_REQUEST,
+                &return_url,
+                token,
+                Some("The sign-out form expired. Please confirm again."),
+            )
+        }));
     }
     session.flush().await?;
     tracing::info!("signed out");
@@ -261,12 +267,6 @@ fn render_logout(
             }
         },
     )
-}
-
-async fn new_form_token(session: &Session) -> Result<String, AccountError> {
-    let token = random_token();
-    session.insert(LOGIN_FORM_TOKEN_KEY, &token).await?;
-    Ok(token)
 }
 
 /// What the account pages answer in plain text rather than with a page.

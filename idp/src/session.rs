@@ -18,7 +18,6 @@ use crate::state::AppState;
 
 pub const SUBJECT_KEY: &str = "subject";
 pub const AUTH_TIME_KEY: &str = "auth_time";
-pub const LOGIN_FORM_TOKEN_KEY: &str = "login_form_token";
 pub const COOKIE_NAME: &str = "ciba_session";
 /// The sign-in form's anti-forgery cookie (account.rs): set with the session cookie's attributes, so
 /// an embedded sign-in works wherever the session itself would.
