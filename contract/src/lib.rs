@@ -290,6 +290,78 @@ impl Outcome {
     }
 }
 
+/// `GET /api/ciba/push`: what the page needs to subscribe this device to Web Push.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushSettings {
+    /// The host's VAPID public key (RFC 8292): an uncompressed P-256 point, base64url without padding.
+    /// The page passes it to `pushManager.subscribe` as `applicationServerKey`.
+    pub vapid_public_key: String,
+}
+
+/// `POST /api/ciba/push/subscriptions`: exactly what the browser's `PushSubscription.toJSON()` gives.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushSubscription {
+    /// The push service URL the host sends to (https; see SECURITY.md on server-side request forgery).
+    pub endpoint: String,
+    /// When the push service will drop the subscription (ms since the epoch), if it says.
+    #[serde(default)]
+    pub expiration_time: Option<f64>,
+    pub keys: PushKeys,
+}
+
+/// The subscription's RFC 8291 keys, base64url.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushKeys {
+    /// The browser's P-256 public key (65 bytes, uncompressed point).
+    pub p256dh: String,
+    /// The 16-byte authentication secret.
+    pub auth: String,
+}
+
+/// `DELETE /api/ciba/push/subscriptions`: which of this user's subscriptions to forget.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushUnsubscribe {
+    pub endpoint: String,
+}
+
+/// The JSON a host pushes (RFC 8291 encrypted) to the page's service worker.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum PushMessage {
+    /// A new request: show a notification that opens `url`.
+    #[serde(rename_all = "camelCase")]
+    Request {
+        internal_id: String,
+        /// The consent page, `/ciba/requests/{internalId}`.
+        url: String,
+        client_name: String,
+        /// Left out when the client has the code check on: the person must read the code on the other
+        /// device, not on the notification.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        binding_message: Option<String>,
+        /// RFC 3339; the worker drops the notification when this has passed.
+        expires_at: String,
+    },
+    /// The request was decided or expired: close its notification on every device.
+    #[serde(rename_all = "camelCase")]
+    Closed { internal_id: String, url: String },
+}
+
+impl PushMessage {
+    /// The consent page of a request, as the notification opens it.
+    pub fn consent_url(internal_id: &str) -> String {
+        format!("/ciba/requests/{internal_id}")
+    }
+}
+
 /// An RFC 9457 problem document, the body of every error response.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -338,6 +410,22 @@ mod tests {
             verify_binding_message: false,
             binding_message_choices: None,
         }
+    }
+
+    #[test]
+    fn push_json_is_what_browsers_and_service_workers_use() {
+        let browser = r#"{"endpoint":"https://push.example/x","expirationTime":null,"keys":{"p256dh":"BA","auth":"AA"}}"#;
+        let subscription: PushSubscription = serde_json::from_str(browser).unwrap();
+        assert_eq!(subscription.keys.p256dh, "BA");
+        assert_eq!(serde_json::to_string(&subscription).unwrap(), browser);
+        let closed = PushMessage::Closed {
+            internal_id: "r1".into(),
+            url: PushMessage::consent_url("r1"),
+        };
+        assert_eq!(
+            serde_json::to_string(&closed).unwrap(),
+            r#"{"kind":"closed","internalId":"r1","url":"/ciba/requests/r1"}"#
+        );
     }
 
     #[test]
