@@ -57,7 +57,7 @@ internal interface ICibaDuende
     Task RaiseEventAsync(Event evt, CancellationToken ct);
 }
 
-public static class CibaApprovalApi
+public static partial class CibaApprovalApi
 {
     private const int MaxBodyBytes = 16 * 1024;
 
@@ -74,6 +74,7 @@ public static class CibaApprovalApi
         builder.Services.TryAddSingleton<ICibaCodeCheckStore, InMemoryCibaCodeCheckStore>();
         // Transient, as Duende registers the services it wraps (the interaction service reads the session).
         builder.Services.TryAddTransient<ICibaDuende, CibaDuende>();
+        AddCibaPush(builder); // CibaApprovalApi.Push.cs
         return builder;
     }
 
@@ -165,6 +166,7 @@ public static class CibaApprovalApi
         app.MapGet(CibaApprovalOptions.ApiPath + "/requests", ListAsync);
         app.MapGet(CibaApprovalOptions.ApiPath + "/requests/{internalId}", GetAsync);
         app.MapPost(CibaApprovalOptions.ApiPath + "/complete", CompleteAsync);
+        MapCibaPush(app); // CibaApprovalApi.Push.cs
 
         // Anything else under /api/ciba: a problem, not the host's fallback page.
         app.MapFallback(CibaApprovalOptions.ApiPath + "/{**rest}", () =>
@@ -322,6 +324,9 @@ public static class CibaApprovalApi
             throw; // UseCibaApproval turns it into a 500 problem
         }
 
+        // Every device of this user closes the request's notification (CibaPush.cs; in the background).
+        await PushClosedAsync(http, subject, internalId);
+
         // The template's Ciba consent page raises these events and counts these metrics, with these
         // arguments (templates/src/IdentityServer/Pages/Ciba/Consent.cshtml.cs). Here they follow a
         // completion Duende accepted, so a refused completion is not audited as a decision.
@@ -448,6 +453,18 @@ public static class CibaApprovalApi
     /// <summary>The body, read here: wrong content type, bad JSON, too large or no internalId → 400 problem.</summary>
     private static async Task<(CompleteRequest? Body, IResult? Error)> ReadCompleteRequestAsync(HttpRequest request, CancellationToken ct)
     {
+        var (body, error) = await ReadJsonAsync<CompleteRequest>(request, "The body is not a valid decision.", ct);
+        if (error is not null) return (null, error);
+        static IResult Invalid(string detail) => ProblemResult(400, "Invalid request", detail);
+        if (body is null || string.IsNullOrEmpty(body.InternalId)) return (null, Invalid("internalId is required."));
+        if (body.ScopesValuesConsented?.Any(string.IsNullOrEmpty) == true) return (null, Invalid("A scope value is empty."));
+        return (body, null);
+    }
+
+    /// <summary>A JSON body of at most MaxBodyBytes, read here: wrong content type, too large or bad JSON → 400 problem.</summary>
+    private static async Task<(T? Body, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, string notValid, CancellationToken ct)
+        where T : class
+    {
         static IResult Invalid(string detail) => ProblemResult(400, "Invalid request", detail);
         if (!request.HasJsonContentType()) return (null, Invalid("The body must be application/json."));
         if (request.ContentLength > MaxBodyBytes) return (null, Invalid("The body is too large."));
@@ -460,18 +477,14 @@ public static class CibaApprovalApi
             length += read;
         }
         if (length > MaxBodyBytes) return (null, Invalid("The body is too large."));
-        CompleteRequest? body;
         try
         {
-            body = JsonSerializer.Deserialize<CompleteRequest>(buffer.AsSpan(0, length), CibaJson.Options);
+            return (JsonSerializer.Deserialize<T>(buffer.AsSpan(0, length), CibaJson.Options), null);
         }
         catch (JsonException)
         {
-            return (null, Invalid("The body is not a valid decision."));
+            return (null, Invalid(notValid));
         }
-        if (body is null || string.IsNullOrEmpty(body.InternalId)) return (null, Invalid("internalId is required."));
-        if (body.ScopesValuesConsented?.Any(string.IsNullOrEmpty) == true) return (null, Invalid("A scope value is empty."));
-        return (body, null);
     }
 
     private static bool IfNoneMatch(HttpRequest request, string etag)
@@ -496,7 +509,7 @@ public static class CibaApprovalApi
         http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
 
     // Duende writes CreationTime as UTC; after a round trip through a store the Kind may be lost.
-    private static DateTime Utc(DateTime value) =>
+    internal static DateTime Utc(DateTime value) =>
         value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
     private static string Rfc3339(DateTime utc) =>

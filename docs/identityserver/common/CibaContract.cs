@@ -54,6 +54,34 @@ public sealed record CompleteRequest(
     string? Description,
     string? BindingMessage = null);
 
+// Web Push (CibaApprovalApi.Push.cs, CibaPush.cs). Read leniently (every field nullable) so that a missing
+// field is a 400 with a clear detail, not a binding error.
+// schema: PushSettings
+public sealed record PushSettings(string VapidPublicKey);
+
+// What the browser's PushSubscription.toJSON() gives; named apart from Lib.Net.Http.WebPush's PushSubscription.
+// schema: PushSubscription
+public sealed record BrowserPushSubscription(string? Endpoint, double? ExpirationTime, BrowserPushKeys? Keys);
+
+// schema: PushKeys
+public sealed record BrowserPushKeys(string? P256dh, string? Auth);
+
+// schema: PushUnsubscribe
+public sealed record PushUnsubscribe(string? Endpoint);
+
+// The JSON pushed to the page's service worker (the contract's PushMessage, tagged by "kind"). The binding
+// message is left out (null) when the client has the code check on: the person must read the code on the
+// other device, not on the notification.
+public sealed record PushRequestMessage(
+    string Kind,
+    string InternalId,
+    string Url,
+    string ClientName,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? BindingMessage,
+    string ExpiresAt);
+
+public sealed record PushClosedMessage(string Kind, string InternalId, string Url);
+
 // schema: Problem
 public sealed record Problem(
     string Type,

@@ -33,7 +33,8 @@ internal static class HostingExtensionsLines
             IdentityServerConstants.DefaultCookieAuthenticationScheme,
             cookie => cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always);
 
-        // Options (section "CibaApproval"), the decision record, the clock.
+        // Options (section "CibaApproval"), the decision record, the clock, and Web Push (section
+        // "CibaApproval:Push": the subscription store, the queue, the hosted sender; off without VAPID keys).
         builder.AddCibaApproval();
 
         return builder.Build(); // the template's last line

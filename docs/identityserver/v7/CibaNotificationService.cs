@@ -7,7 +7,7 @@ using Duende.IdentityServer.Services;
 
 namespace CibaApproval;
 
-public sealed partial class CibaNotificationService : IBackchannelAuthenticationUserNotificationService
+internal sealed partial class CibaNotificationService : IBackchannelAuthenticationUserNotificationService
 {
     public Task SendLoginRequestAsync(BackchannelUserLoginRequest request) =>
         NotifyAsync(request, CancellationToken.None);
