@@ -223,6 +223,9 @@ pub async fn logout(
             )
         }));
     }
+    if let Some(id) = session.id() {
+        crate::push::forget_session(&state, &id).await;
+    }
     session.flush().await?;
     tracing::info!("signed out");
     Ok(Redirect::to(LOGGED_OUT).into_response())

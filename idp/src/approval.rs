@@ -17,7 +17,7 @@ use crate::clock::{now, rfc3339};
 use crate::config::Scope;
 use crate::db::{Decision, RequestRow};
 use crate::problem::ApiProblem;
-use crate::scopes::Scopes;
+use crate::scopes::{Languages, Scopes};
 use crate::session::CurrentUser;
 use crate::state::AppState;
 
@@ -30,7 +30,16 @@ use crate::state::AppState;
 and complete CIBA login requests for the user of the browser session (cookie). Every error is an RFC 9457 \
 problem document; every response carries Cache-Control: no-store."
     ),
-    paths(session, embedding, list_requests, get_request, complete)
+    paths(
+        session,
+        embedding,
+        list_requests,
+        get_request,
+        complete,
+        crate::push_api::push_settings,
+        crate::push_api::subscribe,
+        crate::push_api::unsubscribe
+    )
 )]
 pub struct ApiDoc;
 
@@ -69,11 +78,20 @@ pub async fn session(current: CurrentUser) -> Json<SessionInfo> {
     })
 }
 
+/// Scope names and descriptions follow the page's language; caches must keep one answer per language.
+const VARY_LANGUAGE: (header::HeaderName, HeaderValue) =
+    (header::VARY, HeaderValue::from_static("Accept-Language"));
+
 /// The current user's requests that are neither completed nor expired, newest first.
 #[utoipa::path(get, path = "/api/ciba/requests", tag = "ciba",
-    params(("If-None-Match" = Option<String>, Header, description = "The ETag of a previous answer")),
+    params(
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of a previous answer"),
+        ("Accept-Language" = Option<String>, Header,
+            description = "The page's language: configured scopes are named in it where translated"),
+    ),
     responses(
-        (status = 200, description = "Pending requests, newest first; carries an ETag", body = Vec<LoginRequest>),
+        (status = 200, description = "Pending requests, newest first; carries an ETag, which differs by \
+Accept-Language; Vary: Accept-Language", body = Vec<LoginRequest>),
         (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
         (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -82,16 +100,31 @@ pub async fn list_requests(
     current: CurrentUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
+    let languages = Languages::from_headers(&headers);
     let rows = state.db.pending_for(&current.user.subject, now()).await?;
-    let requests: Vec<LoginRequest> = rows.iter().map(|row| to_contract(&state, row)).collect();
+    let requests: Vec<LoginRequest> = rows
+        .iter()
+        .map(|row| to_contract(&state, row, &languages))
+        .collect();
     let body = serde_json::to_vec(&requests).map_err(anyhow::Error::from)?;
-    let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
+    // The language is part of the tag, so a page that switched language never gets a 304 for the
+    // list it fetched in the other one.
+    let mut digest = Sha256::new();
+    digest.update(languages.key());
+    digest.update([0]);
+    digest.update(&body);
+    let etag = format!("\"{}\"", hex(&digest.finalize()[..16]));
     let etag_value = HeaderValue::from_str(&etag).map_err(anyhow::Error::from)?;
     if if_none_match(&headers, &etag) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag_value), VARY_LANGUAGE],
+        )
+            .into_response());
     }
     Ok((
         [
+            VARY_LANGUAGE,
             (header::ETAG, etag_value),
             (
                 header::CONTENT_TYPE,
@@ -105,9 +138,13 @@ pub async fn list_requests(
 
 /// One pending request of the current user.
 #[utoipa::path(get, path = "/api/ciba/requests/{internalId}", tag = "ciba",
-    params(("internalId" = String, Path, description = "The request's internal id")),
+    params(
+        ("internalId" = String, Path, description = "The request's internal id"),
+        ("Accept-Language" = Option<String>, Header,
+            description = "The page's language: configured scopes are named in it where translated"),
+    ),
     responses(
-        (status = 200, description = "The request", body = LoginRequest),
+        (status = 200, description = "The request; Vary: Accept-Language", body = LoginRequest),
         (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, another user's, expired or completed: one answer for all",
             body = Problem, content_type = "application/problem+json"),
@@ -116,10 +153,14 @@ pub async fn get_request(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(internal_id): Path<String>,
-) -> Result<Json<LoginRequest>, ApiProblem> {
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
     let row = state.db.request(&internal_id).await?;
     match row {
-        Some(row) if is_pending_for(&row, &current) => Ok(Json(to_contract(&state, &row))),
+        Some(row) if is_pending_for(&row, &current) => {
+            let request = to_contract(&state, &row, &Languages::from_headers(&headers));
+            Ok(([VARY_LANGUAGE], Json(request)).into_response())
+        }
         _ => Err(ApiProblem::NotFound),
     }
 }
@@ -160,7 +201,8 @@ pub async fn complete(
 
     let row = state.db.request(&completion.internal_id).await?;
     let row = settled_or_pending(row, &current)?;
-    let request = to_contract(&state, &row);
+    // Checked by value, so the names' language does not matter.
+    let request = to_contract(&state, &row, &Languages::default());
     check_code(&state, &row, &completion).await?;
     request
         .check_completion(&completion)
@@ -189,6 +231,7 @@ pub async fn complete(
         .await?
     {
         tracing::info!(internal_id = %row.internal_id, outcome = outcome.as_str(), "login request completed");
+        crate::push::request_decided(&state, &row.internal_id, &row.subject);
         return Ok(StatusCode::NO_CONTENT);
     }
     // Lost a race with another tab or a retry (or a wrong pick that locked it): report what won.
@@ -245,7 +288,7 @@ fn is_pending_for(row: &RequestRow, current: &CurrentUser) -> bool {
 
 /// A same-origin script can set `X-CSRF`; a cross-site form cannot, and a cross-site fetch that tries
 /// needs a CORS preflight we never grant. `Origin`, where sent, must be ours too.
-fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
+pub(crate) fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
     if headers
         .get(CSRF_HEADER)
         .is_none_or(|v| v != CSRF_HEADER_VALUE)
@@ -275,17 +318,21 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A stored request as the contract shows it, with the client and scope descriptions from configuration.
-fn to_contract(state: &AppState, row: &RequestRow) -> LoginRequest {
+/// A stored request as the contract shows it, with the client and scope descriptions from
+/// configuration, the scopes' in the best of `languages` they are translated into.
+fn to_contract(state: &AppState, row: &RequestRow, languages: &Languages) -> LoginRequest {
     let config = &state.config;
     let client = config.client(&row.client_id);
-    let scope_info = |scope: &Scope| ScopeInfo {
-        value: scope.name.clone(),
-        display_name: scope.display_name.clone(),
-        description: scope.description.clone(),
-        required: scope.required,
-        emphasize: scope.emphasize,
-        resources: scope.resources.clone(),
+    let scope_info = |scope: &Scope| {
+        let (display_name, description) = languages.scope_text(scope);
+        ScopeInfo {
+            value: scope.name.clone(),
+            display_name: display_name.to_owned(),
+            description: description.map(str::to_owned),
+            required: scope.required,
+            emphasize: scope.emphasize,
+            resources: scope.resources.clone(),
+        }
     };
     let requested = || row.scopes.iter();
     let choices = row.code_choices().filter(|_| row.binding_message.is_some());

@@ -1,8 +1,8 @@
 //! `POST /connect/ciba`: a client asks us to authenticate a user who is somewhere else (CIBA Core §7).
 //!
 //! The request is validated in the order the spec lists its parameters, stored, and answered with the
-//! `auth_req_id` the client will poll with. The user learns of it through the deep link we log, which is
-//! what a notification would carry.
+//! `auth_req_id` the client will poll with. The user learns of it through Web Push to their subscribed
+//! devices ([`crate::push`], queued, never waited for) and the deep link we log.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -146,6 +146,19 @@ pub async fn backchannel_authentication(
     tracing::debug!(
         binding_message = binding_message.unwrap_or(""),
         "login request binding message"
+    );
+    crate::push::request_created(
+        &state,
+        crate::push::NewRequestPush {
+            internal_id,
+            subject: user.subject.clone(),
+            client_name: client.client_name.clone(),
+            // With the code check, the person must read the code on the other device, not here.
+            binding_message: binding_message
+                .filter(|_| !client.verify_binding_message)
+                .map(str::to_owned),
+            expires_at: now + i64::from(expires_in),
+        },
     );
 
     Ok(Json(json!({

@@ -3,7 +3,7 @@
 //! Everything a deployer would change lives here rather than in code, so the demo file doubles as
 //! documentation of what the provider knows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -34,6 +34,8 @@ pub struct Config {
     pub duende: DuendeBehaviour,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub push: PushConfig,
     pub users: Vec<User>,
     pub clients: Vec<Client>,
     pub identity_scopes: Vec<Scope>,
@@ -111,6 +113,38 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 10,
             max_connections: 512,
+        }
+    }
+}
+
+/// Web Push to the approval page's service worker (`crate::push`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// The VAPID `sub` (RFC 8292 §2.1): how a push service reaches the operator, `mailto:` or `https:`.
+    /// Unset: the issuer when it is https, else `mailto:ciba-idp@localhost`.
+    pub vapid_subject: Option<String>,
+    /// Subscriptions (devices) one user keeps; a new one beyond this drops the user's oldest.
+    pub max_subscriptions_per_user: u32,
+    /// Allows `http` push endpoints on 127.0.0.1, ::1 and localhost (a local test push service).
+    /// Off, every endpoint must be https on a public address.
+    pub allow_loopback_http: bool,
+    /// Pushes being sent at once; more wait in a queue of `queue_len`, and beyond that are dropped.
+    pub max_in_flight: u32,
+    pub queue_len: u32,
+    /// How often decided and expired requests are looked for, to close their notifications.
+    pub sweep_interval_secs: u32,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            vapid_subject: None,
+            max_subscriptions_per_user: 5,
+            allow_loopback_http: false,
+            max_in_flight: 16,
+            queue_len: 1024,
+            sweep_interval_secs: 5,
         }
     }
 }
@@ -256,6 +290,7 @@ fn max_expiry() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct Scope {
     pub name: String,
+    /// The name and description shown when none of the page's languages has a translation.
     pub display_name: String,
     pub description: Option<String>,
     #[serde(default)]
@@ -264,6 +299,34 @@ pub struct Scope {
     pub emphasize: bool,
     #[serde(default)]
     pub resources: Vec<String>,
+    /// The name and description in other languages, by lowercase language tag (`de`, `de-at`):
+    /// `[api_scopes.translations.de]`. The approval API picks one by the page's `Accept-Language`.
+    #[serde(default)]
+    pub translations: BTreeMap<String, ScopeText>,
+}
+
+/// A scope's name and description in one language. A translation without a description shows none,
+/// rather than the default language's beside a translated name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeText {
+    pub display_name: String,
+    pub description: Option<String>,
+}
+
+/// `de`, `de-at`, `zh-hant-tw`: a lowercase BCP 47 tag as `Accept-Language` items are compared with
+/// (the primary language of 2–3 letters, then subtags of 1–8 letters or digits).
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|part| {
+            (1..=8).contains(&part.len())
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 impl Config {
@@ -284,6 +347,20 @@ impl Config {
         for scope in self.identity_scopes.iter().chain(&self.api_scopes) {
             if seen.insert(scope.name.as_str(), ()).is_some() {
                 bail!("scope '{}' is defined twice", scope.name);
+            }
+            for (tag, text) in &scope.translations {
+                if !is_language_tag(tag) {
+                    bail!(
+                        "scope '{}': translations.{tag} is not a lowercase language tag like de or de-at",
+                        scope.name
+                    );
+                }
+                if text.display_name.trim().is_empty() {
+                    bail!(
+                        "scope '{}': translations.{tag}.display_name is empty",
+                        scope.name
+                    );
+                }
             }
         }
         if !self.identity_scopes.iter().any(|s| s.name == "openid") {
@@ -337,6 +414,24 @@ impl Config {
             if value == 0 {
                 bail!("server.{name} must be at least 1");
             }
+        }
+        for (name, value) in [
+            (
+                "max_subscriptions_per_user",
+                self.push.max_subscriptions_per_user,
+            ),
+            ("max_in_flight", self.push.max_in_flight),
+            ("queue_len", self.push.queue_len),
+            ("sweep_interval_secs", self.push.sweep_interval_secs),
+        ] {
+            if value == 0 {
+                bail!("push.{name} must be at least 1");
+            }
+        }
+        if let Some(subject) = &self.push.vapid_subject
+            && !(subject.starts_with("mailto:") || subject.starts_with("https://"))
+        {
+            bail!("push.vapid_subject must be a mailto: or https: URL (RFC 8292), not '{subject}'");
         }
         for origin in &self.embedding.allowed_origins {
             if !is_origin(origin) {
@@ -517,11 +612,88 @@ mod tests {
     }
 
     #[test]
+    fn push_defaults_as_documented_and_refuses_a_bad_subject() {
+        let demo = include_str!("../ciba-idp.toml");
+        let without = demo.replace("[push]\nallow_loopback_http = true", "");
+        let defaults = Config::parse(&without).unwrap().push;
+        assert_eq!(defaults, PushConfig::default());
+        assert_eq!(
+            (
+                defaults.vapid_subject.as_deref(),
+                defaults.max_subscriptions_per_user,
+                defaults.allow_loopback_http,
+                defaults.max_in_flight,
+                defaults.sweep_interval_secs
+            ),
+            (None, 5, false, 16, 5)
+        );
+        assert!(
+            Config::parse(demo).unwrap().push.allow_loopback_http,
+            "the demo lets a local push service in"
+        );
+        let set = Config::parse(&format!(
+            "{without}\n[push]\nvapid_subject = \"mailto:ops@example.com\"\nmax_subscriptions_per_user = 2\n"
+        ))
+        .unwrap()
+        .push;
+        assert_eq!(set.vapid_subject.as_deref(), Some("mailto:ops@example.com"));
+        assert_eq!((set.max_subscriptions_per_user, set.max_in_flight), (2, 16));
+        for bad in ["\"http://example.com\"", "\"ops@example.com\""] {
+            let error = Config::parse(&format!("{without}\n[push]\nvapid_subject = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("push.vapid_subject"), "{error}");
+        }
+        let error = Config::parse(&format!("{without}\n[push]\nmax_in_flight = 0\n"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "push.max_in_flight must be at least 1");
+    }
+
+    #[test]
     fn undefined_scope_is_a_clear_error() {
         let text = include_str!("../ciba-idp.toml")
             .replace("\"api1.write\", \"offline_access\"", "\"nope\"");
         let error = Config::parse(&text).unwrap_err().to_string();
         assert!(error.contains("undefined scope 'nope'"), "{error}");
+    }
+
+    #[test]
+    fn scope_translations_are_checked() {
+        let demo = Config::parse(include_str!("../ciba-idp.toml")).unwrap();
+        let read = demo.api_scope("api1.read").unwrap();
+        assert_eq!(
+            read.translations["de"].display_name,
+            "Ihre Daten in API 1 lesen"
+        );
+        for (bad, expected) in [
+            (
+                "[api_scopes.translations.DE]",
+                "not a lowercase language tag",
+            ),
+            (
+                "[api_scopes.translations.german]",
+                "not a lowercase language tag",
+            ),
+            (
+                "[api_scopes.translations.de_at]",
+                "not a lowercase language tag",
+            ),
+        ] {
+            let text =
+                include_str!("../ciba-idp.toml").replace("[api_scopes.translations.de]", bad);
+            let error = format!("{:#}", Config::parse(&text).unwrap_err());
+            assert!(error.contains(expected), "{bad}: {error}");
+        }
+        let text = include_str!("../ciba-idp.toml").replace(
+            "display_name = \"Ihre Daten in API 1 lesen\"",
+            "display_name = \" \"",
+        );
+        let error = format!("{:#}", Config::parse(&text).unwrap_err());
+        assert!(
+            error.contains("translations.de.display_name is empty"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -148,6 +148,22 @@ pub struct NewToken<'a> {
     pub expires_at: Option<i64>,
 }
 
+/// A stored Web Push subscription (`crate::push`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PushSubscriptionRow {
+    pub endpoint: String,
+    pub subject: String,
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// A request whose notification is to be closed: decided, or expired.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClosedRequest {
+    pub internal_id: String,
+    pub subject: String,
+}
+
 /// How long an expired request is kept so a late poll still gets `expired_token` rather than
 /// `invalid_grant`.
 pub const EXPIRED_RETENTION_SECS: i64 = 600;
@@ -398,6 +414,143 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok(requests.rows_affected() + tokens.rows_affected() + sessions.rows_affected())
+    }
+
+    pub async fn vapid_key(&self) -> sqlx::Result<Option<String>> {
+        sqlx::query_scalar("SELECT private_key FROM vapid_keys WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Stores the VAPID key unless one is there already; returns the one that is kept, so two
+    /// processes starting at once over one file agree on it.
+    pub async fn insert_vapid_key(&self, private_key: &str, now: i64) -> sqlx::Result<String> {
+        sqlx::query(
+            "INSERT INTO vapid_keys (id, private_key, created_at) VALUES (1, ?, ?) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(private_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query_scalar("SELECT private_key FROM vapid_keys WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Stores `subscription` for `subject` as its newest, replacing any row with the same endpoint
+    /// (whoever it belonged to), and drops the subject's oldest beyond `keep`.
+    pub async fn save_push_subscription(
+        &self,
+        subscription: &PushSubscriptionRow,
+        session_hash: Option<&str>,
+        now: i64,
+        keep: u32,
+    ) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Delete and insert rather than upsert: the new rowid makes it the newest for the trim below.
+        sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = ?")
+            .bind(&subscription.endpoint)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO push_subscriptions (endpoint, subject, p256dh, auth, session_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&subscription.endpoint)
+        .bind(&subscription.subject)
+        .bind(&subscription.p256dh)
+        .bind(&subscription.auth)
+        .bind(session_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM push_subscriptions WHERE subject = ? AND rowid NOT IN \
+             (SELECT rowid FROM push_subscriptions WHERE subject = ? ORDER BY rowid DESC LIMIT ?)",
+        )
+        .bind(&subscription.subject)
+        .bind(&subscription.subject)
+        .bind(keep)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// The subject's subscriptions, oldest first.
+    pub async fn push_subscriptions(
+        &self,
+        subject: &str,
+    ) -> sqlx::Result<Vec<PushSubscriptionRow>> {
+        sqlx::query_as(
+            "SELECT endpoint, subject, p256dh, auth FROM push_subscriptions WHERE subject = ? \
+             ORDER BY rowid",
+        )
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Forgets one of the subject's subscriptions; another user's stays.
+    pub async fn delete_push_subscription(
+        &self,
+        endpoint: &str,
+        subject: &str,
+    ) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = ? AND subject = ?")
+            .bind(endpoint)
+            .bind(subject)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
+    /// Forgets a subscription the push service says is gone (404/410), unless it was replaced by a
+    /// new one with other keys meanwhile.
+    pub async fn delete_gone_push_subscription(
+        &self,
+        endpoint: &str,
+        p256dh: &str,
+    ) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = ? AND p256dh = ?")
+            .bind(endpoint)
+            .bind(p256dh)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
+    /// Forgets the subscriptions a sign-in made (on sign-out); returns how many.
+    pub async fn delete_session_push_subscriptions(&self, session_hash: &str) -> sqlx::Result<u64> {
+        sqlx::query("DELETE FROM push_subscriptions WHERE session_hash = ?")
+            .bind(session_hash)
+            .execute(&self.pool)
+            .await
+            .map(|done| done.rows_affected())
+    }
+
+    /// Claims the "closed" push of one request if it is decided and not yet claimed: true once.
+    pub async fn claim_push_closed(&self, internal_id: &str) -> sqlx::Result<bool> {
+        let result = sqlx::query(
+            "UPDATE login_requests SET push_closed = 1 \
+             WHERE internal_id = ? AND push_closed = 0 AND outcome IS NOT NULL",
+        )
+        .bind(internal_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Claims the "closed" push of every request decided or expired by `now` that has not had one.
+    pub async fn claim_due_push_closed(&self, now: i64) -> sqlx::Result<Vec<ClosedRequest>> {
+        sqlx::query_as(
+            "UPDATE login_requests SET push_closed = 1 \
+             WHERE push_closed = 0 AND (outcome IS NOT NULL OR expires_at <= ?) \
+             RETURNING internal_id, subject",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// The pool, for the session store that shares this database.

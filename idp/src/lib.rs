@@ -11,6 +11,7 @@
 //! | [`discovery`] | Step 0: the OpenID Provider metadata and the JWKS. |
 //! | [`backchannel`] | Step 1: `POST /connect/ciba`, a client asks to authenticate a user. |
 //! | [`approval`] | Step 2: the approval API the page speaks (`/api/ciba/…`) and its OpenAPI document. |
+//! | [`push_api`], [`push`] | Step 1 → 2: the page subscribes the device; each new request is pushed to it (Web Push), and closed when decided or expired. |
 //! | [`code_check`] | Step 2: the binding message's look-alikes for clients with the code check on. |
 //! | [`token`] | Step 3: `POST /connect/token`, the client's poll, and refresh tokens. |
 //! | [`userinfo`] | Step 4: `/connect/userinfo`, claims for a bearer access token. |
@@ -50,6 +51,8 @@ pub mod limits;
 pub mod oauth;
 pub mod origin;
 pub mod problem;
+pub mod push;
+pub mod push_api;
 pub mod routes;
 pub mod scopes;
 pub mod serve;
@@ -98,6 +101,7 @@ pub async fn build(options: Options) -> anyhow::Result<Router> {
         demo::seed(&state).await?;
     }
     state.spawn_purger();
+    push::spawn_sweeper(&state);
     Ok(routes::router(
         state,
         options.dist.map(Spa::load),

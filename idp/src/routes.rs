@@ -11,7 +11,8 @@ use crate::problem::ApiProblem;
 use crate::spa::Spa;
 use crate::state::AppState;
 use crate::{
-    account, approval, backchannel, csp, demo_portal, discovery, oauth, session, token, userinfo,
+    account, approval, backchannel, csp, demo_portal, discovery, oauth, push_api, session, token,
+    userinfo,
 };
 
 /// The provider: the protocol endpoints, the approval API, the account pages, the SPA from `spa` (when
@@ -84,6 +85,11 @@ fn protocol() -> Router<AppState> {
         .route("/requests", get(approval::list_requests))
         .route("/requests/{internal_id}", get(approval::get_request))
         .route("/complete", post(approval::complete))
+        .route("/push", get(push_api::push_settings))
+        .route(
+            "/push/subscriptions",
+            post(push_api::subscribe).delete(push_api::unsubscribe),
+        )
         .route("/openapi.json", get(approval::openapi))
         // Unknown paths and methods answer as every other API error: problem+json, no-store.
         .fallback(|| async { ApiProblem::NotFound })

@@ -1,6 +1,7 @@
-//! The built approval page (Trunk's `dist/`) at `/ciba/`: its files with cache headers, the mount entry
-//! point `/ciba/mount.js`, and the hashes of `index.html`'s inline scripts for the CSP — all from one
-//! reading of `index.html` at start-up (restart after a rebuild).
+//! The built approval page (Trunk's `dist/`) at `/ciba/`: its files with cache headers (the service
+//! worker and manifest included), the mount entry point `/ciba/mount.js`, and the hashes of
+//! `index.html`'s inline scripts for the CSP — all from one reading of `index.html` at start-up
+//! (restart after a rebuild).
 
 use std::path::PathBuf;
 
@@ -164,7 +165,10 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
 
 /// Trunk names every asset after a hash of its content, so those never change and may be cached for
 /// good; `index.html` (and every client-side route, which is `index.html`) must be revalidated so a
-/// new build is picked up — a repeat visit then costs a 304.
+/// new build is picked up — a repeat visit then costs a 304. So must the files with stable names:
+/// the service worker `sw.js` (the browser compares it byte for byte to find a new build's worker),
+/// `manifest.webmanifest` and the icons. Their content types come from the name (`text/javascript`,
+/// `application/manifest+json`, `image/png`).
 async fn cache_headers(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -261,6 +265,55 @@ const wasm = await init({ module_or_path: '/ciba/a-0123456789abcdef_bg.wasm' });
         );
     }
 
+    /// The installable page's files with stable names (issue 15): the worker as JavaScript (a
+    /// browser refuses to run a worker of another type) and the manifest as a manifest, both
+    /// revalidated so a new build's worker and icons are found; the hashed assets stay immutable.
+    #[tokio::test]
+    async fn worker_and_manifest_are_served_revalidated_with_their_types() {
+        use tower::ServiceExt;
+        let dist = std::env::temp_dir().join(format!("ciba-spa-test-{}", std::process::id()));
+        std::fs::create_dir_all(dist.join("icons")).unwrap();
+        std::fs::write(dist.join("index.html"), TRUNK_INDEX).unwrap();
+        std::fs::write(
+            dist.join("sw.js"),
+            "self.addEventListener(\"fetch\", () => {});",
+        )
+        .unwrap();
+        std::fs::write(dist.join("manifest.webmanifest"), "{}").unwrap();
+        std::fs::write(dist.join("icons/icon-192.png"), b"\x89PNG").unwrap();
+        std::fs::write(dist.join("main-60aa15abdfbecd52.css"), "").unwrap();
+        let app: Router = Spa::load(dist.clone()).serve(Router::new());
+        for (path, content_type, cache) in [
+            ("/ciba/sw.js", "text/javascript", "no-cache"),
+            (
+                "/ciba/manifest.webmanifest",
+                "application/manifest+json",
+                "no-cache",
+            ),
+            ("/ciba/icons/icon-192.png", "image/png", "no-cache"),
+            ("/ciba/requests/r1", "text/html", "no-cache"),
+            (
+                "/ciba/main-60aa15abdfbecd52.css",
+                "text/css",
+                "public, max-age=31536000, immutable",
+            ),
+        ] {
+            let request = axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let header = |name| response.headers()[name].to_str().unwrap().to_owned();
+            assert!(
+                header(header::CONTENT_TYPE).starts_with(content_type),
+                "{path}: {}",
+                header(header::CONTENT_TYPE)
+            );
+            assert_eq!(header(header::CACHE_CONTROL), cache, "{path}");
+        }
+        std::fs::remove_dir_all(dist).unwrap();
+    }
+
     #[test]
     fn only_trunk_hashed_names_are_immutable() {
         assert!(is_hashed_asset("/ciba-approval-76e14d1fb836ef44_bg.wasm"));
@@ -271,5 +324,8 @@ const wasm = await init({ module_or_path: '/ciba/a-0123456789abcdef_bg.wasm' });
             "/requests/0d29ddf9ca4042eb9758234f3a289eda"
         ));
         assert!(!is_hashed_asset("/"));
+        assert!(!is_hashed_asset("/sw.js"));
+        assert!(!is_hashed_asset("/manifest.webmanifest"));
+        assert!(!is_hashed_asset("/icons/maskable-512.png"));
     }
 }

@@ -600,3 +600,82 @@ async fn the_code_check_is_asked_for_per_client() {
     assert_eq!(verify("pos-terminal"), Some(json!(true)), "{list}");
     assert_eq!(verify("demo-client"), Some(json!(false)), "{list}");
 }
+
+/// A configured scope's name as the list and the request give it to a page asking in `language`.
+async fn api1_read_name(idp: &Idp, alice: &Client, language: &str) -> (Value, Value, String) {
+    let list = alice
+        .get(idp.url("/api/ciba/requests"))
+        .header("Accept-Language", language)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    assert_eq!(list.headers()["vary"], "Accept-Language", "{language}");
+    let etag = list.headers()["etag"].to_str().unwrap().to_owned();
+    let list: Value = list.json().await.unwrap();
+    let id = list[0]["internalId"].as_str().unwrap();
+    let one = alice
+        .get(idp.url(&format!("/api/ciba/requests/{id}")))
+        .header("Accept-Language", language)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.headers()["vary"], "Accept-Language", "{language}");
+    let one: Value = one.json().await.unwrap();
+    (
+        list[0]["apiScopes"][0].clone(),
+        one["apiScopes"][0].clone(),
+        etag,
+    )
+}
+
+#[tokio::test]
+async fn scope_names_follow_accept_language_and_the_etag_does_too() {
+    let idp = Idp::start().await;
+    let (alice, _) = idp
+        .pending_request_for("alice", "openid api1.read", "Desk 7")
+        .await;
+
+    let (german, german_one, german_tag) = api1_read_name(&idp, &alice, "de-AT, en;q=0.5").await;
+    assert_eq!(german["displayName"], "Ihre Daten in API 1 lesen");
+    assert_eq!(german_one["displayName"], "Ihre Daten in API 1 lesen");
+    // q-values count: German preferred by weight, though named second.
+    let (weighted, _, _) = api1_read_name(&idp, &alice, "fr;q=0.9, de;q=0.95, en;q=0.1").await;
+    assert_eq!(weighted["displayName"], "Ihre Daten in API 1 lesen");
+    // No translation for any of them: the default text.
+    for language in ["fr", "de;q=0, en", "", "*"] {
+        let (default, default_one, _) = api1_read_name(&idp, &alice, language).await;
+        assert_eq!(
+            default["displayName"], "Read your data in API 1",
+            "{language:?}"
+        );
+        assert_eq!(
+            default_one["displayName"], "Read your data in API 1",
+            "{language:?}"
+        );
+    }
+
+    // A page that switched to English must not get a 304 for the German list.
+    let (_, _, english_tag) = api1_read_name(&idp, &alice, "en").await;
+    assert_ne!(english_tag, german_tag);
+    // Even where every name is the same (nothing translated into French), the tag is per language.
+    let (_, _, french_tag) = api1_read_name(&idp, &alice, "fr").await;
+    assert_ne!(french_tag, english_tag);
+    let switched = alice
+        .get(idp.url("/api/ciba/requests"))
+        .header("Accept-Language", "en")
+        .header("If-None-Match", &german_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), StatusCode::OK);
+    let same = alice
+        .get(idp.url("/api/ciba/requests"))
+        .header("Accept-Language", "de-AT, en;q=0.5")
+        .header("If-None-Match", &german_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(same.headers()["vary"], "Accept-Language");
+}

@@ -9,6 +9,7 @@ mod limits;
 mod logs;
 mod probe;
 mod protocol;
+mod push;
 mod sessions;
 mod startup;
 mod support;

@@ -1,13 +1,14 @@
 //! What the test crates share (idp/tests, tests/e2e, the bench, the conformance kit's own tests): the
 //! real `ciba-idp` as a process ([`provider`]), its configuration edited by name and checked
 //! ([`config`]), and the plumbing under both — free ports, scratch directories, child processes that
-//! die with the test. The protocol itself is spoken by `ciba-conformance`'s typed client and browser
+//! die with the test. [`push_receiver`] plays a Web Push service. The protocol itself is spoken by `ciba-conformance`'s typed client and browser
 //! session, re-exported here, so every test starts requests, polls and signs in the same way an
 //! integrator's conformance run does.
 
 pub mod config;
 pub mod host;
 pub mod provider;
+pub mod push_receiver;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
