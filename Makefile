@@ -80,10 +80,12 @@ component-tests:
 	cargo test --target wasm32-unknown-unknown -p ciba-approval
 
 # The SPA, plus brotli and gzip copies of every text and wasm file for ciba-idp to serve precompressed.
-dist/index.html: $(SPA_SOURCES) build/minify-glue.mjs
+# The service worker is written last, from the final files: its version is a hash of them.
+dist/index.html: $(SPA_SOURCES) $(shell find static -type f) build/minify-glue.mjs build/service-worker.mjs build/sw-source.js
 	trunk build --release
 	node build/minify-glue.mjs dist
-	find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' \) \
+	node build/service-worker.mjs dist
+	find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.webmanifest' \) \
 	  -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;
 	@touch $@
 

@@ -7,7 +7,7 @@ use std::{future::Future, ops::Deref, pin::Pin, rc::Rc};
 
 use ciba_contract::{
     CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, EmbeddingSettings, LoginRequest, Outcome,
-    Problem, SessionInfo, WRONG_CODE_PROBLEM,
+    Problem, PushSettings, PushSubscription, PushUnsubscribe, SessionInfo, WRONG_CODE_PROBLEM,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
@@ -16,7 +16,7 @@ use send_wrapper::SendWrapper;
 use crate::{
     i18n::td_string,
     json::{self, FromJson},
-    language::use_i18n,
+    language::{self, use_i18n},
     settings::Settings,
     sign_in,
 };
@@ -101,6 +101,12 @@ pub trait Api {
     fn logout_url(&self) -> String;
     /// Which portals may embed the page (needs no session).
     fn embedding(&self) -> ApiFuture<EmbeddingSettings>;
+    /// The host's VAPID key, to subscribe this device to Web Push ([`crate::push`]).
+    fn push_settings(&self) -> ApiFuture<PushSettings>;
+    /// The host sends this user's new requests to `subscription` from now on (201).
+    fn add_push_subscription(&self, subscription: PushSubscription) -> ApiFuture<()>;
+    /// The host forgets the subscription with this endpoint (204).
+    fn remove_push_subscription(&self, endpoint: PushUnsubscribe) -> ApiFuture<()>;
 }
 
 /// The [`Api`] as components find it in context.
@@ -155,7 +161,9 @@ impl Api for HttpApi {
         let url = self.url("/requests");
         let settings = self.settings.clone();
         Box::pin(async move {
-            let mut request = Request::get(&url).header("Accept", "application/json");
+            let mut request = Request::get(&url)
+                .header("Accept", "application/json")
+                .header("Accept-Language", language::current_tag());
             if let Some(etag) = &if_none_match {
                 request = request.header("If-None-Match", etag);
             }
@@ -185,6 +193,7 @@ impl Api for HttpApi {
         let settings = self.settings.clone();
         Box::pin(async move {
             let response = Request::post(&url)
+                .header("Accept-Language", language::current_tag())
                 .header(CSRF_HEADER, CSRF_HEADER_VALUE)
                 .header("Content-Type", "application/json")
                 .body(json::stringify(&decision))
@@ -208,11 +217,55 @@ impl Api for HttpApi {
     fn embedding(&self) -> ApiFuture<EmbeddingSettings> {
         Box::pin(get_json(self.url("/embedding"), self.settings.clone()))
     }
+
+    fn push_settings(&self) -> ApiFuture<PushSettings> {
+        Box::pin(get_json(self.url("/push"), self.settings.clone()))
+    }
+
+    fn add_push_subscription(&self, subscription: PushSubscription) -> ApiFuture<()> {
+        let request = Request::post(&self.url("/push/subscriptions"));
+        Box::pin(send_json(
+            request,
+            json::stringify(&subscription),
+            self.settings.clone(),
+        ))
+    }
+
+    fn remove_push_subscription(&self, endpoint: PushUnsubscribe) -> ApiFuture<()> {
+        let request = Request::delete(&self.url("/push/subscriptions"));
+        Box::pin(send_json(
+            request,
+            json::stringify(&endpoint),
+            self.settings.clone(),
+        ))
+    }
+}
+
+/// A state-changing call with a JSON body and the CSRF header, whose success has no body to read.
+async fn send_json(
+    request: gloo_net::http::RequestBuilder,
+    body: String,
+    settings: Rc<Settings>,
+) -> Result<(), ApiError> {
+    let response = request
+        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .map_err(|_| ApiError::Network)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    if !response.ok() {
+        return Err(error_from(response, &settings).await);
+    }
+    Ok(())
 }
 
 async fn get_json<T: FromJson>(url: String, settings: Rc<Settings>) -> Result<T, ApiError> {
     let response = Request::get(&url)
         .header("Accept", "application/json")
+        // Hosts name their own scopes in the page's language (`Vary: Accept-Language`).
+        .header("Accept-Language", language::current_tag())
         .send()
         .await
         .map_err(|_| ApiError::Network)?;

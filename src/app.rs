@@ -9,6 +9,7 @@ use crate::{
     embed::{self, bridge::EmbedBridge},
     language::LanguageProvider,
     pages::Pages,
+    push::Installable,
     routing::{Navigation, provide_navigation},
     settings::Settings,
 };
@@ -18,6 +19,8 @@ use crate::{
 pub fn App() -> impl IntoView {
     embed::start();
     provide_api(HttpApi::new(Settings::from_document()));
+    // Only the page of its own installs the worker and offers notifications (not mount.rs).
+    provide_context(Installable);
     view! { <AppRoutes /> }
 }
 

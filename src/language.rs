@@ -6,9 +6,27 @@
 //! locale parsing, leptos-use) cost ~8 KB of wasm for what a prefix match of
 //! `navigator.languages` does here.
 
+use std::cell::Cell;
+
 use leptos::prelude::*;
 
 use crate::i18n::{I18nLocaleTrait, Locale};
+
+thread_local! {
+    /// The language last provided or chosen, for code that runs outside any component (the API
+    /// client's `Accept-Language`, so hosts name their scopes in the page's language).
+    static CURRENT: Cell<Locale> = Cell::new(Locale::default());
+}
+
+/// The page's language right now, readable anywhere (no reactive context needed).
+pub fn current() -> Locale {
+    CURRENT.with(Cell::get)
+}
+
+/// The page's language as a language tag (`en`, `de`), for `Accept-Language`.
+pub fn current_tag() -> &'static str {
+    current().as_str()
+}
 
 /// The page's language, shared by every component through context.
 #[derive(Clone, Copy)]
@@ -24,6 +42,7 @@ impl I18n {
     }
 
     pub fn set_locale(self, locale: Locale) {
+        CURRENT.with(|current| current.set(locale));
         self.0.set(locale);
     }
 }
@@ -57,7 +76,9 @@ pub fn LanguageProvider(
     #[prop(default = true)] set_html_lang: bool,
     children: Children,
 ) -> impl IntoView {
-    let i18n = I18n(RwSignal::new(remembered().unwrap_or_else(from_browser)));
+    let locale = remembered().unwrap_or_else(from_browser);
+    CURRENT.with(|current| current.set(locale));
+    let i18n = I18n(RwSignal::new(locale));
     provide_context(i18n);
     if set_html_lang {
         Effect::new(move |_| {

@@ -26,10 +26,12 @@
 //! - [`draft`], [`decided`]: what the browser keeps: an approval being sent, and what it decided
 //!   (until the request would have expired; also the list's "Recently decided").
 //! - [`perf`]: marks on the performance timeline for `make bench`.
+//! - [`push`]: the page as an authenticator: its service worker (offline shell, notifications) and
+//!   this device's Web Push subscription; only on the page of its own.
 //!
 //! Dependencies run one way; no module uses one that uses it back: `app`/`mount` → `pages` →
 //! `components` → `call` → `api` → `sign_in` → `embed` (its state) → `embed::protocol` → `json`,
-//! and `routing` → `embed`. `embed::theme` and `embed::bridge` use that state, not the other way
+//! `components` → `push` → `api`, and `routing` → `embed`. `embed::theme` and `embed::bridge` use that state, not the other way
 //! round, and only `app` uses the bridge.
 
 pub mod api;
@@ -46,6 +48,7 @@ pub mod language;
 pub mod mount;
 pub mod pages;
 pub mod perf;
+pub mod push;
 pub mod routing;
 pub mod settings;
 pub mod sign_in;

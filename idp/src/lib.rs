@@ -16,7 +16,7 @@
 //! | [`token`] | Step 3: `POST /connect/token`, the client's poll, and refresh tokens. |
 //! | [`userinfo`] | Step 4: `/connect/userinfo`, claims for a bearer access token. |
 //! | [`claims`] | Which user claims each scope releases (ID token and userinfo). |
-//! | [`scopes`] | The space-separated scope text, parsed once. |
+//! | [`scopes`] | The space-separated scope text, parsed once; scope names in the language `Accept-Language` asks for. |
 //! | [`oauth`] | OAuth plumbing: form parameters, client authentication, OAuth errors, random tokens. |
 //! | [`problem`] | The approval API's errors as RFC 9457 problem documents ([`problem::ApiProblem`]). |
 //! | [`account`] | The server-rendered sign-in and sign-out pages. |

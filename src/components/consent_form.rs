@@ -1,7 +1,9 @@
-//! The consent form, what the person sees to decide one request: who asks (name, logo, address),
-//! the code to compare with the other device (or, with the code check on, three to pick from), the
-//! time left, the scopes as checkboxes (required ones locked, with the reason; `offline_access` an
-//! opt-in in plain words), a name for the device, and Approve and Deny. Approve is refused here,
+//! The consent form, what the person sees to decide one request. The first screen of a phone holds
+//! the decision: who asks (name, logo, address, time left), the code to compare with the other
+//! device (or, with the code check on, three to pick from), one line saying what the app may access,
+//! and Approve and Deny. That line opens in place (a `<details>`, so keyboard and screen readers
+//! get a native disclosure) to the scopes as checkboxes (required ones locked, with the reason;
+//! `offline_access` an opt-in in plain words) and a name for the device. Approve is refused here,
 //! before anything is sent, when nothing is ticked or the name is too long; an approval is kept as
 //! a draft so a sign-in in between does not lose it.
 
@@ -14,7 +16,7 @@ use super::{
     client_logo::ClientLogo,
     code_check::CodeCheck,
     error_alert::ErrorAlert,
-    labels::{OFFLINE_ACCESS, client_label, safe_client_uri, scope_label},
+    labels::{OFFLINE_ACCESS, client_label, safe_client_uri, scope_description, scope_label},
     page_heading::PageHeading,
     time_left::TimeLeft,
 };
@@ -65,8 +67,10 @@ pub fn ConsentForm(
     let api_choices = StoredValue::new(choices[request.identity_scopes.len()..].to_vec());
     let identity_choices = StoredValue::new(choices[..request.identity_scopes.len()].to_vec());
     let description = RwSignal::new(String::new());
-    // Back from signing in again: the choices as the user left them.
-    if let Some(draft) = crate::draft::take(&request.internal_id) {
+    // Back from signing in again: the choices as the user left them, shown open.
+    let restored = crate::draft::take(&request.internal_id);
+    let scopes_open = restored.is_some();
+    if let Some(draft) = restored {
         for choice in &choices {
             let ticked = draft.scopes.contains(&choice.scope.value);
             choice.checked.set(choice.scope.required || ticked);
@@ -74,6 +78,26 @@ pub fn ConsentForm(
         description.set(draft.description.unwrap_or_default());
     }
     let choices = StoredValue::new(choices);
+    // The closed disclosure still says what Approve grants: how many and which.
+    let access_summary = move || {
+        choices.with_value(|choices| {
+            let ticked: Vec<String> = choices
+                .iter()
+                .filter(|choice| choice.checked.get())
+                .map(|choice| scope_label(&choice.scope))
+                .collect();
+            // Plain keys and `format!`: an interpolated message costs its own formatting code.
+            let locale = i18n.get_locale();
+            let count = format!(
+                "{}\u{a0}·\u{a0}{}\u{a0}{}\u{a0}{}",
+                td_string!(locale, may_access),
+                ticked.len(),
+                td_string!(locale, count_of),
+                choices.len()
+            );
+            (count, ticked.join(", "))
+        })
+    };
     // Why the last Approve was refused before anything was sent.
     let refusal = RwSignal::new(None::<String>);
 
@@ -187,22 +211,28 @@ pub fn ConsentForm(
 
     view! {
         <article class="consent">
-            <ClientLogo name=client_name.clone() logo_uri=logo_uri />
-            <PageHeading>
-                {move || {
-                    let client_name = client_name.clone();
-                    td!(i18n.get_locale(), wants_to_sign_in, client = move || view! { <bdi>{client_name.clone()}</bdi> })
-                }}
-            </PageHeading>
-            {client_link}
-            <p class="expiry">
-                <TimeLeft expires_at now />
-            </p>
+            <div class="who">
+                <ClientLogo name=client_name.clone() logo_uri=logo_uri />
+                <PageHeading>
+                    {move || {
+                        let client_name = client_name.clone();
+                        td!(i18n.get_locale(), wants_to_sign_in, client = move || view! { <bdi>{client_name.clone()}</bdi> })
+                    }}
+                </PageHeading>
+            </div>
+            <div class="who-details">
+                {client_link}
+                <p class="expiry">
+                    <TimeLeft expires_at now />
+                </p>
+            </div>
             <section class="binding" aria-labelledby="binding-heading">
                 <h2 id="binding-heading">{tr!(check_code_heading)}</h2>
                 {binding_message}
-                {(!checking).then(|| view! { <p>{tr!(check_matches)}</p> })}
-                <p class="warning">{tr!(did_not_start)}</p>
+                <p class="binding-advice">
+                    {(!checking).then(|| view! { {tr!(check_matches)} " " })}
+                    <strong class="warning">{tr!(did_not_start)}</strong>
+                </p>
             </section>
             <Show
                 when=move || !expired.get()
@@ -218,29 +248,37 @@ pub fn ConsentForm(
                 }
             >
                 <form class="decision" novalidate on:submit=|event| event.prevent_default()>
-                    <ScopeGroup
-                        legend=move || tr!(personal_information)
-                        choices=identity_choices.get_value()
-                    />
-                    <ScopeGroup
-                        legend=move || tr!(application_access)
-                        choices=api_choices.get_value()
-                    />
-                    <div class="field">
-                        <label for="description">{tr!(name_device)}</label>
-                        <input
-                            id="description"
-                            name="description"
-                            type="text"
-                            autocomplete="off"
-                            maxlength=DESCRIPTION_MAX_CHARS.to_string()
-                            aria-describedby="description-hint"
-                            bind:value=description
-                        />
-                        <p id="description-hint" class="hint">
-                            {tr!(name_device_hint)}
-                        </p>
-                    </div>
+                    <details class="access" open=scopes_open>
+                        <summary id="scopes-toggle">
+                            <span class="access-count">{move || access_summary().0}</span>
+                            <span class="access-names">{move || access_summary().1}</span>
+                        </summary>
+                        <div class="access-panel">
+                            <ScopeGroup
+                                legend=move || tr!(personal_information)
+                                choices=identity_choices.get_value()
+                            />
+                            <ScopeGroup
+                                legend=move || tr!(application_access)
+                                choices=api_choices.get_value()
+                            />
+                            <div class="field">
+                                <label for="description">{tr!(name_device)}</label>
+                                <input
+                                    id="description"
+                                    name="description"
+                                    type="text"
+                                    autocomplete="off"
+                                    maxlength=DESCRIPTION_MAX_CHARS.to_string()
+                                    aria-describedby="description-hint"
+                                    bind:value=description
+                                />
+                                <p id="description-hint" class="hint">
+                                    {tr!(name_device_hint)}
+                                </p>
+                            </div>
+                        </div>
+                    </details>
                     {move || {
                         refusal
                             .get()
@@ -254,19 +292,6 @@ pub fn ConsentForm(
                             .map(|error| {
                                 let on_retry = error.is_retryable().then_some(on_retry);
                                 view! { <ErrorAlert message=error.message() on_retry retry_disabled=sending /> }
-                            })
-                    }}
-                    <p class="sending" role="status">
-                        {move || sending.get().then_some(tr!(sending))}
-                    </p>
-                    {move || {
-                        (!can_approve())
-                            .then(|| {
-                                view! {
-                                    <p id="approve-hint" class="hint">
-                                        {tr!(pick_code_hint)}
-                                    </p>
-                                }
                             })
                     }}
                     <div class="actions">
@@ -284,6 +309,21 @@ pub fn ConsentForm(
                             {tr!(deny)}
                         </button>
                     </div>
+                    // Below the buttons, so the decision itself stays in the first screen; Approve
+                    // points to the hint with aria-describedby.
+                    {move || {
+                        (!can_approve())
+                            .then(|| {
+                                view! {
+                                    <p id="approve-hint" class="hint">
+                                        {tr!(pick_code_hint)}
+                                    </p>
+                                }
+                            })
+                    }}
+                    <p class="sending" role="status">
+                        {move || sending.get().then_some(tr!(sending))}
+                    </p>
                 </form>
             </Show>
         </article>
@@ -313,20 +353,15 @@ fn ScopeGroup(legend: impl IntoView + 'static, choices: Vec<ScopeChoice>) -> imp
 fn ScopeCheckbox(choice: ScopeChoice) -> impl IntoView {
     let i18n = use_i18n();
     let ScopeChoice { scope, checked } = choice;
-    let offline = scope.value == OFFLINE_ACCESS;
+    // Both read the language, so the page's own texts for standard scopes follow a switch.
     let label = {
         let scope = scope.clone();
-        move || {
-            // Read the language so the offline-access wording follows a switch.
-            let _ = i18n.get_locale();
-            scope_label(&scope)
-        }
+        move || scope_label(&scope)
     };
-    let description = if offline {
-        Some(tr!(offline_access_description).into_any())
-    } else {
-        scope.description.map(|text| text.into_any())
-    };
+    let description = scope_description(&scope).is_some().then(|| {
+        let scope = scope.clone();
+        move || scope_description(&scope)
+    });
     let resources = (!scope.resources.is_empty()).then(|| {
         let resources = scope.resources.join(", ");
         view! {

@@ -2,7 +2,8 @@
 //! to compare, when it started and how long is left, so they can find the one in front of them. It
 //! keeps itself current (polling with `If-None-Match`, paused while the tab is hidden), adds new
 //! requests at the end so nothing moves under a finger, announces arrivals and expiries, and shows
-//! what this tab decided lately below.
+//! what this tab decided lately below. On the page of its own it also installs the service worker
+//! once the list has shown, and offers "Notify me on this device" ([`crate::push`]).
 
 use std::time::Duration;
 
@@ -14,11 +15,14 @@ use wasm_bindgen::{JsCast, closure::Closure};
 use crate::{
     api::{ApiError, use_api},
     clock::{has_passed, use_clock},
-    components::{ClientLogo, ErrorAlert, PageHeading, StartedAgo, TimeLeft, client_label},
+    components::{
+        ClientLogo, ErrorAlert, NotifyToggle, PageHeading, StartedAgo, TimeLeft, client_label,
+    },
     decided::{self, Decided},
     i18n::td,
     intl,
     language::use_i18n,
+    push,
     routing::consent_href,
     tr,
 };
@@ -72,6 +76,10 @@ pub fn RequestList() -> impl IntoView {
     let listing = RwSignal::new(None::<Result<Vec<LoginRequest>, ApiError>>);
     let etag = StoredValue::new(None::<String>);
     let refreshing = RwSignal::new(false);
+    let installable = push::is_installable();
+    // The worker (offline shell, notifications) is no part of the first load: it is registered
+    // once the first answer has been shown, in the frame after.
+    let worker_pending = StoredValue::new(installable);
     let now = use_clock();
     let notice = RwSignal::new(None::<ListNotice>);
 
@@ -128,6 +136,10 @@ pub fn RequestList() -> impl IntoView {
                 }
             }
             refreshing.try_set(false);
+            if worker_pending.try_get_value() == Some(true) {
+                worker_pending.set_value(false);
+                request_animation_frame(push::register_worker);
+            }
         });
     };
     refresh();
@@ -244,6 +256,7 @@ pub fn RequestList() -> impl IntoView {
                     .into_any()
             }
         }}
+        {installable.then(|| view! { <NotifyToggle /> })}
         <RecentDecisions />
     }
 }

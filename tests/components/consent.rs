@@ -90,8 +90,8 @@ async fn approve_sends_exactly_the_ticked_scopes() {
     );
     let summary = text(&result);
     assert!(summary.contains("Kitchen TV"), "{summary}");
-    assert!(summary.contains("profile (display)"), "{summary}");
-    assert!(!summary.contains("email (display)"), "{summary}");
+    assert!(summary.contains("Your profile"), "{summary}");
+    assert!(!summary.contains("Your email address"), "{summary}");
     assert!(exists(&root, "a[href='/ciba/']"));
 }
 
@@ -267,4 +267,54 @@ async fn choices_survive_signing_in_again() {
     find(&root, "[data-outcome='approved']").await;
     drop(mounted);
     assert!(ciba_approval::draft::take("again").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn standard_scopes_speak_the_pages_language_and_host_scopes_the_hosts_words() {
+    let storage = window().local_storage().unwrap().unwrap();
+    storage.set_item("ciba:language", "de").unwrap();
+    // The fake host names every scope "<value> (display)", in English.
+    let api = FakeApi::with(vec![login_request("r1", "Kitchen TV", "ABC-123")]);
+    let (root, _mounted) = open_consent(&api, "r1").await;
+    storage.remove_item("ciba:language").unwrap();
+
+    // Closed, the disclosure still says how much is granted and what, in German.
+    let disclosure = find(&root, "details.access").await;
+    assert!(!disclosure.has_attribute("open"), "the scopes start closed");
+    // The count is kept on one line with no-break spaces.
+    let summary = text(&find(&root, "details.access > summary").await).replace('\u{a0}', " ");
+    assert!(summary.contains("4 von 5"), "{summary}");
+    assert!(summary.contains("Ihr Profil"), "{summary}");
+    assert!(
+        !summary.contains("Zugriff behalten"),
+        "offline access is not ticked: {summary}"
+    );
+
+    let row = |value: &str| text(&scope_checkbox(&root, value).closest("li").unwrap().unwrap());
+    let profile = row("profile");
+    assert!(profile.contains("Ihr Profil"), "{profile}");
+    assert!(
+        profile.contains(td_string!(Locale::de, scope_profile_description)),
+        "{profile}"
+    );
+    assert!(
+        !profile.contains("(display)") && !profile.contains("What profile gives"),
+        "{profile}"
+    );
+    assert!(row("openid").contains("Ihre Benutzerkennung"));
+    assert!(row("email").contains("Ihre E-Mail-Adresse"));
+    // A host's own scope: the host's name and description, as sent.
+    let api1 = row("api1.read");
+    assert!(api1.contains("api1.read (display)"), "{api1}");
+    assert!(api1.contains("What api1.read gives"), "{api1}");
+
+    // Unticking shows in the closed summary at once.
+    scope_checkbox(&root, "profile").click();
+    sleep(20).await;
+    // The count is kept on one line with no-break spaces.
+    let summary = text(&find(&root, "details.access > summary").await).replace('\u{a0}', " ");
+    assert!(
+        summary.contains("3 von 5") && !summary.contains("Ihr Profil"),
+        "{summary}"
+    );
 }

@@ -37,11 +37,17 @@ pub async fn find(root: &Element, selector: &str) -> Element {
     );
 }
 
+/// The checkbox of scope `value`, with the "What it may access" disclosure opened first, as a
+/// person has to.
 pub fn scope_checkbox(root: &Element, value: &str) -> HtmlInputElement {
-    root.query_selector(&format!("input[name=scope][value='{value}']"))
+    let checkbox = root
+        .query_selector(&format!("input[name=scope][value='{value}']"))
         .unwrap()
-        .unwrap_or_else(|| panic!("no checkbox for {value}"))
-        .unchecked_into()
+        .unwrap_or_else(|| panic!("no checkbox for {value}"));
+    if let Some(disclosure) = checkbox.closest("details").unwrap() {
+        disclosure.set_attribute("open", "").unwrap();
+    }
+    checkbox.unchecked_into()
 }
 
 pub fn click(root: &Element, selector: &str) {

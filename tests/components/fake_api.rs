@@ -12,7 +12,8 @@ use ciba_approval::{
     pages::{Consent, RequestList},
 };
 use ciba_contract::{
-    ClientInfo, CompleteRequest, EmbeddingSettings, LoginRequest, ScopeInfo, SessionInfo,
+    ClientInfo, CompleteRequest, EmbeddingSettings, LoginRequest, PushSettings, PushSubscription,
+    PushUnsubscribe, ScopeInfo, SessionInfo,
 };
 use leptos::{mount::mount_to, prelude::*};
 use web_sys::HtmlElement;
@@ -30,7 +31,13 @@ pub struct FakeApi {
     /// Answers to `complete`, in order; once used up, every decision succeeds.
     complete_answers: Rc<RefCell<Vec<Result<Completed, ApiError>>>>,
     sent: Rc<RefCell<Vec<CompleteRequest>>>,
+    /// Push subscriptions the page handed over, and endpoints it asked to forget, in order.
+    pub push_added: Rc<RefCell<Vec<PushSubscription>>>,
+    pub push_removed: Rc<RefCell<Vec<PushUnsubscribe>>>,
 }
+
+/// The VAPID key the fake host hands out.
+pub const FAKE_VAPID_KEY: &str = "BFakeVapidKey";
 
 impl FakeApi {
     pub fn with(requests: Vec<LoginRequest>) -> Self {
@@ -108,6 +115,24 @@ impl Api for FakeApi {
 
     fn embedding(&self) -> ApiFuture<EmbeddingSettings> {
         Box::pin(async { Ok(EmbeddingSettings::default()) })
+    }
+
+    fn push_settings(&self) -> ApiFuture<PushSettings> {
+        Box::pin(async {
+            Ok(PushSettings {
+                vapid_public_key: FAKE_VAPID_KEY.into(),
+            })
+        })
+    }
+
+    fn add_push_subscription(&self, subscription: PushSubscription) -> ApiFuture<()> {
+        self.push_added.borrow_mut().push(subscription);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn remove_push_subscription(&self, endpoint: PushUnsubscribe) -> ApiFuture<()> {
+        self.push_removed.borrow_mut().push(endpoint);
+        Box::pin(async { Ok(()) })
     }
 }
 

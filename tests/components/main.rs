@@ -10,6 +10,7 @@ mod fake_api;
 mod json_mapping;
 mod language;
 mod list;
+mod push;
 mod routing;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -206,8 +206,11 @@ public static partial class CibaApprovalApi
             .ToArray();
 
         var json = JsonSerializer.SerializeToUtf8Bytes(list, CibaJson.Options);
+        // The ETag hashes the JSON, so scope names localised by Accept-Language (the page sends its
+        // language) give each language its own ETag; Vary keeps caches from mixing them.
         var etag = $"\"{Convert.ToHexString(SHA256.HashData(json))[..32]}\"";
         http.Response.Headers.ETag = etag;
+        http.Response.Headers.Vary = "Accept-Language";
         if (IfNoneMatch(http.Request, etag)) return Results.StatusCode(StatusCodes.Status304NotModified);
         return Results.Bytes(json, "application/json");
     }
@@ -225,6 +228,7 @@ public static partial class CibaApprovalApi
         if (stored is null || !IsOpenFor(stored, subject, Now(http))) return NotFound();
         var request = await duende.GetLoginRequestAsync(internalId, ct);
         if (request is null) return NotFound(); // e.g. the client was disabled meanwhile
+        http.Response.Headers.Vary = "Accept-Language";
         return Ok(Map(request, stored, Options(http), await CodeCheckAsync(http, request, stored)));
     }
 

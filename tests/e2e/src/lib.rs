@@ -5,6 +5,8 @@
 //! other's requests. Both run in their own process group and are killed with it when the test ends,
 //! pass or fail.
 
+pub mod cdp;
+
 use std::ops::Deref;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -310,11 +312,13 @@ impl Browser {
         self.eval(
             r#"
             const box = (el) => el.getBoundingClientRect();
-            const small = [...document.querySelectorAll('button, a, input, select, .scope label')]
+            const small = [...document.querySelectorAll('button, a, input, select, summary, .scope label')]
               .filter((el) => el.offsetParent !== null && el.type !== 'checkbox')
               .filter((el) => box(el).height < 44 && !el.closest('.scope'))
               .map((el) => el.outerHTML.slice(0, 80));
-            const labels = [...document.querySelectorAll('.scope label')].filter((l) => box(l).height < 44);
+            // Rows hidden in the closed scopes disclosure are not targets until it is opened.
+            const labels = [...document.querySelectorAll('.scope label')]
+              .filter((l) => l.offsetParent !== null && box(l).height < 44);
             return {
               viewport: window.innerWidth,
               scrollWidth: document.documentElement.scrollWidth,
@@ -390,6 +394,20 @@ impl Browser {
             .await
             .unwrap();
         self.wait_for("#deny").await;
+    }
+
+    /// Opens "What it may access" on the consent page (if it is not open yet), so the scope
+    /// checkboxes and the device name can be used, as a person has to.
+    pub async fn show_scopes(&self) {
+        let toggle = self.wait_for("details.access > summary").await;
+        let open = self
+            .eval("return document.querySelector('details.access').open;")
+            .await;
+        if open != json!(true) {
+            toggle.click().await.unwrap();
+        }
+        self.wait_for("details.access[open] input[name=scope]")
+            .await;
     }
 
     /// Clicks Approve on the consent page and waits for the page to say the request is approved.

@@ -41,6 +41,7 @@ async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked()
             .await
             .contains("Till 3: 4711")
     );
+    browser.show_scopes().await;
     let openid = browser.wait_for("input[name=scope][value=openid]").await;
     assert!(
         is_checked(&openid).await && !openid.is_enabled().await.unwrap(),
@@ -138,6 +139,7 @@ async fn the_consent_page_fits_a_320_px_phone_with_44_px_targets() {
     browser.goto(idp.url("/ciba/")).await;
     browser.sign_in("alice", "alice").await;
     browser.open_first_request().await;
+    browser.show_scopes().await;
     browser.screenshot("consent-320").await;
 
     assert_fits_phone(&browser.layout_report().await, 320);
@@ -190,6 +192,7 @@ async fn a_session_that_ends_while_deciding_comes_back_with_the_choices_kept() {
     let auth_req_id = idp.ask_alice("openid profile email", "Desk 7").await;
     let browser = Browser::on_first_request_as(&idp, "alice").await;
     let consent_path = browser.path_and_query().await;
+    browser.show_scopes().await;
     browser.click("input[name=scope][value=email]").await;
     browser
         .wait_for("#description")

@@ -32,6 +32,14 @@ async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browse
             .await
             .unwrap();
     }
+    // Cold means no service worker either: after the list shows, the worker (issue 15) has cached
+    // the assets and would answer the reload from Cache Storage.
+    cdp.send_raw(
+        "Storage.clearDataForOrigin",
+        serde_json::json!({"origin": idp.url(""), "storageTypes": "service_workers,cache_storage"}),
+    )
+    .await
+    .unwrap();
     cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
         .await
         .unwrap();

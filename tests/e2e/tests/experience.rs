@@ -30,6 +30,7 @@ async fn a_german_browser_gets_german_and_a_chosen_language_is_kept() {
     browser.wait_for_text("#deny", "Ablehnen").await;
     // German runs about a third longer than English: the phone layout still holds.
     browser.emulate_phone(320).await;
+    browser.show_scopes().await;
     assert_fits_phone(&browser.layout_report().await, 320);
     browser.screenshot("consent-320-de").await;
 
@@ -373,6 +374,9 @@ async fn a_keyboard_alone_can_untick_a_scope_and_approve() {
         json!("H1"),
         "focus starts at the new page's heading"
     );
+    // The scopes are one key press away: the disclosure opens with Enter.
+    tab_to(&browser, "details.access > summary").await;
+    press(&browser, Key::Enter).await;
     tab_to(&browser, "input[value=email]").await;
     press(&browser, Key::Space).await;
     tab_to(&browser, "#approve").await;
