@@ -3,9 +3,10 @@
 //
 // - Install: precache the hashed assets (JS glue, wasm, CSS), the icons, the manifest and the shell
 //   (index.html). Activate: drop every older build's cache.
-// - Fetch: only GETs of this origin under /ciba/. Assets cache-first (their names change with their
-//   content); navigations network-first, falling back to the shell as last fetched, so the page
-//   opens offline and says that nothing can be decided there. /api/ (personal data, no-store) and the
+// - Fetch: only GETs of this origin under /ciba/. Assets and the shell cache-first (the assets'
+//   names change with their content, and a new build comes with a new worker that caches its own
+//   shell), so a repeat visit fetches nothing static and the page opens offline, where it says that
+//   nothing can be decided. /api/ (personal data, no-store) and the
 //   host's /Account/ and /connect/ pages are never answered or stored here.
 // - Push (Web Push, RFC 8291, the JSON of ciba_contract::PushMessage): `request` shows a
 //   notification for the request, `closed` closes it, and every push drops notifications whose
@@ -68,20 +69,21 @@ async function asset(request) {
   return response;
 }
 
-/** Every route of the app is index.html: the network's (fresh build, fresh CSP), else the last one. */
+/**
+ * Every route of the app is index.html: the one this worker's build cached, so a repeat visit fetches
+ * nothing static from the network. A new build is found by the browser's own update check of sw.js
+ * (its VERSION changes with every hashed file); the new worker caches the new shell and takes over.
+ * Without a cached shell (storage cleared), the network's, kept for next time.
+ */
 async function shell(request) {
   const cache = await caches.open(CACHE);
-  try {
-    const response = await fetch(request);
-    if (response.ok && !response.redirected && response.type === "basic") {
-      await cache.put(SHELL, response.clone());
-    }
-    return response;
-  } catch (offline) {
-    const cached = await cache.match(SHELL);
-    if (cached) return cached;
-    throw offline;
+  const cached = await cache.match(SHELL);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok && !response.redirected && response.type === "basic") {
+    await cache.put(SHELL, response.clone());
   }
+  return response;
 }
 
 const GERMAN = (self.navigator.language || "").toLowerCase().startsWith("de");

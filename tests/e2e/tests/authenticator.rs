@@ -24,12 +24,12 @@ async fn provider_with_a_request() -> Provider {
     provider
 }
 
-/// alice signed in and her list shown, and the page controlled by its service worker.
+/// alice signed in and her list shown, and the page controlled by its service worker (which the
+/// page registers once the list's first answer has come).
 async fn alice_with_worker(provider: &Provider) -> Browser {
     let browser = Browser::start().await;
     browser.goto(provider.host.url("/ciba/")).await;
     browser.sign_in("alice", "alice").await;
-    browser.wait_for("a[data-request-id]").await;
     let script = provider.host.url("/ciba/sw.js");
     for _ in 0..200 {
         let controller = browser
@@ -100,7 +100,7 @@ async fn installable_cached_for_repeat_visits_and_honest_offline() {
     browser.emulate_phone(360).await;
     browser.screenshot("list-notify-360").await;
 
-    // A repeat visit: every script, wasm and stylesheet comes from the worker's cache.
+    // A repeat visit: the page, every script, wasm and stylesheet come from the worker's cache.
     let mut devtools = DevTools::connect(&browser.driver).await;
     devtools.send("Network.enable", json!({})).await;
     browser.goto(provider.host.url("/ciba/")).await;
@@ -113,17 +113,19 @@ async fn installable_cached_for_repeat_visits_and_honest_offline() {
         .filter(|response| {
             let url = response["url"].as_str().unwrap_or_default();
             url.contains("/ciba/")
-                && [".js", ".wasm", ".css"]
+                && [".js", ".wasm", ".css", "/ciba/"]
                     .iter()
                     .any(|ext| url.ends_with(ext))
         })
         .collect();
-    assert!(
-        statics
-            .iter()
-            .any(|r| r["url"].as_str().unwrap().ends_with(".wasm")),
-        "the wasm was loaded: {statics:#?}"
-    );
+    for loaded in [".wasm", "/ciba/"] {
+        assert!(
+            statics
+                .iter()
+                .any(|r| r["url"].as_str().unwrap().ends_with(loaded)),
+            "{loaded} was loaded: {statics:#?}"
+        );
+    }
     for response in &statics {
         assert_eq!(
             (
@@ -172,6 +174,26 @@ async fn browser_origin(browser: &Browser) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Notifications allowed for the page's origin, and a DevTools connection that can push to its
+/// worker: `(devtools, origin, registration id)`.
+async fn notifications_allowed(browser: &Browser) -> (DevTools, String, String) {
+    let origin = browser_origin(browser).await;
+    browser
+        .driver
+        .cdp()
+        .send_raw(
+            "Browser.grantPermissions",
+            json!({ "origin": origin, "permissions": ["notifications"] }),
+        )
+        .await
+        .unwrap();
+    let mut devtools = DevTools::connect(&browser.driver).await;
+    let registration = devtools
+        .worker_registration_id(&format!("{origin}/ciba/"))
+        .await;
+    (devtools, origin, registration)
 }
 
 /// The notifications the worker shows, as `[{title, body, tag, url}]`.
@@ -253,20 +275,7 @@ fn request(id: &str, client: &str, binding_message: Option<&str>, expires_at: St
 async fn pushes_show_close_and_drop_expired_notifications() {
     let provider = provider_with_a_request().await;
     let browser = alice_with_worker(&provider).await;
-    let origin = browser_origin(&browser).await;
-    browser
-        .driver
-        .cdp()
-        .send_raw(
-            "Browser.grantPermissions",
-            json!({ "origin": origin, "permissions": ["notifications"] }),
-        )
-        .await
-        .unwrap();
-    let mut devtools = DevTools::connect(&browser.driver).await;
-    let registration = devtools
-        .worker_registration_id(&format!("{origin}/ciba/"))
-        .await;
+    let (devtools, origin, registration) = notifications_allowed(&browser).await;
 
     let to = (origin.as_str(), registration.as_str());
 
@@ -323,21 +332,8 @@ async fn a_clients_request_reaches_the_phone_as_a_notification_within_two_second
         ..ProviderOptions::default()
     })
     .await;
-    let browser = alice_with_worker_on_empty_list(&provider).await;
-    let origin = browser_origin(&browser).await;
-    browser
-        .driver
-        .cdp()
-        .send_raw(
-            "Browser.grantPermissions",
-            json!({ "origin": origin, "permissions": ["notifications"] }),
-        )
-        .await
-        .unwrap();
-    let mut devtools = DevTools::connect(&browser.driver).await;
-    let registration = devtools
-        .worker_registration_id(&format!("{origin}/ciba/"))
-        .await;
+    let browser = alice_with_worker(&provider).await;
+    let (devtools, origin, registration) = notifications_allowed(&browser).await;
 
     // What the page's toggle hands the host, from this browser's session.
     let receiver = PushReceiver::start().await;
@@ -382,22 +378,4 @@ async fn a_clients_request_reaches_the_phone_as_a_notification_within_two_second
     );
     assert!(browser.exists("#approve").await);
     browser.quit().await;
-}
-
-/// alice signed in with no request waiting, her page controlled by its service worker.
-async fn alice_with_worker_on_empty_list(provider: &Provider) -> Browser {
-    let browser = Browser::start().await;
-    browser.goto(provider.host.url("/ciba/")).await;
-    browser.sign_in("alice", "alice").await;
-    let script = provider.host.url("/ciba/sw.js");
-    for _ in 0..200 {
-        let controller = browser
-            .eval("return navigator.serviceWorker.controller?.scriptURL ?? null;")
-            .await;
-        if controller == json!(script) {
-            return browser;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no service worker controls the page after the empty list showed");
 }
