@@ -77,16 +77,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn bytes() -> String {
     let dist = workspace_root().join("dist");
     let index = std::fs::read_to_string(dist.join("index.html")).expect("build the SPA first");
+    // Every file index.html names that the browser fetches before the list shows: the stylesheet,
+    // the JS glue, the wasm and the manifest (not the home-screen icon, which Chromium leaves).
     let mut assets = vec!["index.html".to_owned()];
-    for (start, end) in [
-        ("href=\"/ciba/", "\""),
-        ("from '/ciba/", "'"),
-        ("module_or_path: '/ciba/", "'"),
-    ] {
-        if let Some(from) = index.find(start).map(|i| i + start.len())
-            && let Some(len) = index[from..].find(end)
-        {
-            assets.push(index[from..from + len].to_owned());
+    for (at, _) in index.match_indices("/ciba/") {
+        let rest = &index[at + "/ciba/".len()..];
+        // Trunk's minified HTML leaves most attribute values unquoted.
+        let name = &rest[..rest.find(['"', '\'', ' ', '>']).unwrap_or(0)];
+        let fetched = [".css", ".js", ".wasm", ".webmanifest"]
+            .iter()
+            .any(|ext| name.ends_with(ext));
+        if fetched && !assets.iter().any(|known| known == name) {
+            assets.push(name.to_owned());
         }
     }
     let size = |name: &str| std::fs::metadata(dist.join(name)).map_or(0, |m| m.len());
@@ -211,10 +213,17 @@ async fn throttle(browser: &Browser, on: bool) {
 /// Loads `path` with an empty cache and returns the milliseconds from navigation start until
 /// `ready` (a script returning a number or null) gives a number.
 async fn cold_load(browser: &Browser, path: &str, ready: &str) -> f64 {
-    browser
-        .driver
-        .cdp()
-        .send_raw("Network.clearBrowserCache", json!({}))
+    // Cold: no HTTP cache, and no service worker or Cache Storage (issue 15's worker would answer
+    // every load after the first from its cache).
+    let origin: String = path.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    let cdp = browser.driver.cdp();
+    cdp.send_raw(
+        "Storage.clearDataForOrigin",
+        json!({ "origin": origin, "storageTypes": "service_workers,cache_storage" }),
+    )
+    .await
+    .unwrap();
+    cdp.send_raw("Network.clearBrowserCache", json!({}))
         .await
         .unwrap();
     browser.driver.goto(path).await.unwrap();
