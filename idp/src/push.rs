@@ -231,7 +231,7 @@ pub fn spawn_sweeper(state: &AppState) {
 pub async fn forget_session(state: &AppState, session: &tower_sessions::session::Id) {
     match state
         .db
-        .delete_session_push_subscriptions(&session_hash(session))
+        .delete_session_push_subscriptions(&crate::session_store::id_hash(session))
         .await
     {
         Ok(0) => {}
@@ -241,12 +241,6 @@ pub async fn forget_session(state: &AppState, session: &tower_sessions::session:
         ),
         Err(error) => tracing::warn!("push: cannot remove the session's subscriptions: {error}"),
     }
-}
-
-/// The session's key as the session store keeps it (`sessions.id_hash`): never the cookie's id itself.
-pub fn session_hash(session: &tower_sessions::session::Id) -> String {
-    use sha2::Digest;
-    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(session.to_string().as_bytes()))
 }
 
 async fn send_closed(state: &AppState, internal_id: String, subject: &str) {

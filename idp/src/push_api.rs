@@ -13,8 +13,9 @@ use crate::approval::check_csrf;
 use crate::clock::now;
 use crate::db::PushSubscriptionRow;
 use crate::problem::ApiProblem;
-use crate::push::{SubscriberKeys, session_hash};
+use crate::push::SubscriberKeys;
 use crate::session::CurrentUser;
+use crate::session_store::id_hash;
 use crate::state::AppState;
 
 /// What the page needs to subscribe: the VAPID public key.
@@ -68,7 +69,7 @@ pub async fn subscribe(
         p256dh: subscription.keys.p256dh.trim_end_matches('=').to_owned(),
         auth: subscription.keys.auth.trim_end_matches('=').to_owned(),
     };
-    let session_hash = session.id().map(|id| session_hash(&id));
+    let session_hash = session.id().map(|id| id_hash(&id));
     state
         .db
         .save_push_subscription(

@@ -23,7 +23,9 @@ impl SqliteSessions {
     }
 }
 
-fn id_hash(id: &Id) -> String {
+/// A session's key in the `sessions` table, never the cookie's id itself; push subscriptions remember
+/// the session that made them by the same key, so sign-out can find them.
+pub fn id_hash(id: &Id) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(Sha256::digest(id.to_string().as_bytes()))
 }
