@@ -154,19 +154,18 @@ impl HttpApi {
 
 impl Api for HttpApi {
     fn session(&self) -> ApiFuture<SessionInfo> {
-        Box::pin(get_json(self.url("/session"), self.settings.clone()))
+        Box::pin(get_json(self.url("/session"), false, self.settings.clone()))
     }
 
     fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>> {
-        let url = self.url("/requests");
+        // The list shows nothing a host names in a language (scope names are on the consent
+        // page): asked without headers, as index.html's preload did, unless polling.
+        let mut request = Request::get(&self.url("/requests"));
+        if let Some(etag) = &if_none_match {
+            request = request.header("If-None-Match", etag);
+        }
         let settings = self.settings.clone();
         Box::pin(async move {
-            let mut request = Request::get(&url)
-                .header("Accept", "application/json")
-                .header("Accept-Language", language::current_tag());
-            if let Some(etag) = &if_none_match {
-                request = request.header("If-None-Match", etag);
-            }
             let response = request.send().await.map_err(|_| ApiError::Network)?;
             if response.status() == 304 {
                 return Ok(None);
@@ -182,8 +181,10 @@ impl Api for HttpApi {
 
     fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest> {
         let id = String::from(js_sys::encode_uri_component(internal_id));
+        // Hosts name their own scopes in the page's language (`Vary: Accept-Language`).
         Box::pin(get_json(
             self.url(&format!("/requests/{id}")),
+            true,
             self.settings.clone(),
         ))
     }
@@ -215,11 +216,15 @@ impl Api for HttpApi {
     }
 
     fn embedding(&self) -> ApiFuture<EmbeddingSettings> {
-        Box::pin(get_json(self.url("/embedding"), self.settings.clone()))
+        Box::pin(get_json(
+            self.url("/embedding"),
+            false,
+            self.settings.clone(),
+        ))
     }
 
     fn push_settings(&self) -> ApiFuture<PushSettings> {
-        Box::pin(get_json(self.url("/push"), self.settings.clone()))
+        Box::pin(get_json(self.url("/push"), false, self.settings.clone()))
     }
 
     fn add_push_subscription(&self, subscription: PushSubscription) -> ApiFuture<()> {
@@ -261,14 +266,20 @@ async fn send_json(
     Ok(())
 }
 
-async fn get_json<T: FromJson>(url: String, settings: Rc<Settings>) -> Result<T, ApiError> {
-    let response = Request::get(&url)
-        .header("Accept", "application/json")
-        // Hosts name their own scopes in the page's language (`Vary: Accept-Language`).
-        .header("Accept-Language", language::current_tag())
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
+/// A GET and its JSON answer. Without headers of its own a GET is exactly like index.html's
+/// `<link rel="preload" as="fetch" crossorigin>` (same URL, mode `cors`, credentials
+/// `same-origin`), so the browser hands it the answer that left with the page instead of asking
+/// again: the list and session show one round trip sooner.
+async fn get_json<T: FromJson>(
+    url: String,
+    in_page_language: bool,
+    settings: Rc<Settings>,
+) -> Result<T, ApiError> {
+    let mut request = Request::get(&url);
+    if in_page_language {
+        request = request.header("Accept-Language", language::current_tag());
+    }
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
     if !response.ok() {
         return Err(error_from(response, &settings).await);
     }

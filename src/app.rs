@@ -17,6 +17,10 @@ use crate::{
 /// The whole app, talking to the real API configured in the page's `<meta>` tags.
 #[component]
 pub fn App() -> impl IntoView {
+    // index.html's placeholder; the app paints in the same frame.
+    if let Some(shell) = document().get_element_by_id("ciba-shell") {
+        shell.remove();
+    }
     embed::start();
     provide_api(HttpApi::new(Settings::from_document()));
     // Only the page of its own installs the worker and offers notifications (not mount.rs).

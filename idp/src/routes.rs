@@ -5,6 +5,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::Redirect;
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::problem::ApiProblem;
@@ -93,7 +94,10 @@ fn protocol() -> Router<AppState> {
         .route("/openapi.json", get(approval::openapi))
         // Unknown paths and methods answer as every other API error: problem+json, no-store.
         .fallback(|| async { ApiProblem::NotFound })
-        .method_not_allowed_fallback(|| async { ApiProblem::MethodNotAllowed });
+        .method_not_allowed_fallback(|| async { ApiProblem::MethodNotAllowed })
+        // A list of 500 requests is ~25 KB compressed instead of ~250 KB: on a phone's 1.6 Mbit/s
+        // that is a second. The bodies hold no secret beside text a client chose (no BREACH target).
+        .layer(CompressionLayer::new().br(true).gzip(true));
     Router::new()
         .route(
             "/.well-known/openid-configuration",

@@ -30,6 +30,11 @@ use crate::{
 /// How often the list asks the server for changes while the page is visible.
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
+/// Rows built in the frame the data arrives: more than a tall screen shows, so what the person
+/// sees is whole at once; a longer list gets the rest in batches while the page is idle, below.
+const FIRST_ROWS: usize = 24;
+const MORE_ROWS: usize = 60;
+
 /// The last thing that changed the list by itself, announced to screen readers and shown.
 #[derive(Clone, PartialEq)]
 enum ListNotice {
@@ -176,12 +181,65 @@ pub fn RequestList() -> impl IntoView {
         Some(Ok(list)) if list.is_empty() => ListState::Empty,
         Some(Ok(_)) => ListState::Shown,
     });
+    // One check for the whole list each second, instead of an effect per row: a request that runs
+    // out of time while shown is announced once.
+    let expired = Memo::new(move |_| {
+        let now = now.get();
+        listing.with(|list| match list {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|r| has_passed(&r.expires_at, now))
+                .map(|r| r.internal_id.clone())
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    });
+    Effect::new(move |before: Option<Vec<String>>| {
+        let now_expired = expired.get();
+        if let Some(before) = before
+            && now_expired.iter().any(|id| !before.contains(id))
+        {
+            notice.set(Some(ListNotice::Expired));
+        }
+        now_expired
+    });
+    // How many rows are built: the first screenful at once, the rest in batches (added below the
+    // others, so nothing moves under a finger). Polls keep what is built.
+    let built = RwSignal::new(FIRST_ROWS);
+    let total = move || {
+        listing.with(|list| match list {
+            Some(Ok(list)) => list.len(),
+            _ => 0,
+        })
+    };
+    Effect::new(move |_| {
+        if built.get() < total() {
+            // A zero timeout: after this frame's rendering, before the next poll.
+            let _ = set_timeout_with_handle(
+                move || {
+                    let Some(count) = built.try_get_untracked() else {
+                        return;
+                    };
+                    built.try_set(count + MORE_ROWS);
+                    let total = listing.try_with_untracked(|list| match list {
+                        Some(Ok(list)) => list.len(),
+                        _ => 0,
+                    });
+                    if total.is_some_and(|total| count + MORE_ROWS >= total) {
+                        let _ = set_timeout_with_handle(crate::perf::list_complete, Duration::ZERO);
+                    }
+                },
+                Duration::ZERO,
+            );
+        }
+    });
     let requests = move || {
+        let built = built.get();
         listing
             .read()
             .as_ref()
             .and_then(|result| result.as_ref().ok())
-            .cloned()
+            .map(|list| list.iter().take(built).cloned().collect::<Vec<_>>())
             .unwrap_or_default()
     };
 
@@ -248,7 +306,7 @@ pub fn RequestList() -> impl IntoView {
                             each=requests
                             key=|request| request.internal_id.clone()
                             children=move |request| {
-                                view! { <RequestItem request now notice /> }
+                                view! { <RequestItem request now /> }
                             }
                         />
                     </ul>
@@ -261,22 +319,11 @@ pub fn RequestList() -> impl IntoView {
     }
 }
 
+/// One request; hidden once it has run out of time (the list announces that).
 #[component]
-fn RequestItem(
-    request: LoginRequest,
-    now: ReadSignal<f64>,
-    /// Told when this request expires while on screen.
-    notice: RwSignal<Option<ListNotice>>,
-) -> impl IntoView {
-    let expires_at = request.expires_at.clone();
-    let expired = Memo::new(move |_| has_passed(&expires_at, now.get()));
-    Effect::new(move |was_expired: Option<bool>| {
-        let expired = expired.get();
-        if expired && was_expired == Some(false) {
-            notice.set(Some(ListNotice::Expired));
-        }
-        expired
-    });
+fn RequestItem(request: LoginRequest, now: ReadSignal<f64>) -> impl IntoView {
+    let expires_ms = js_sys::Date::parse(&request.expires_at);
+    let expired = move || expires_ms <= now.get();
     let href = consent_href(&request.internal_id);
     let client_name = client_label(&request);
     let binding_message = match request.binding_message {
@@ -294,7 +341,7 @@ fn RequestItem(
         None => view! { <span class="no-binding">{tr!(no_code)}</span> }.into_any(),
     };
     view! {
-        <li hidden=move || expired.get()>
+        <li hidden=expired>
             <a class="request" data-request-id=request.internal_id href=href>
                 <ClientLogo name=client_name.clone() logo_uri=request.client.logo_uri />
                 <span class="client-name">{client_name}</span>

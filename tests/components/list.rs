@@ -92,6 +92,71 @@ async fn requests_that_expire_leave_the_list_with_a_notice() {
     assert!(!later.hidden(), "the others stay");
 }
 
+/// A long list is built a screenful at a time: the first rows in the frame the data arrives (one
+/// frame's work, however long the list), the rest added below them while the page is idle, in
+/// the list's order and without touching the rows already shown.
+#[wasm_bindgen_test]
+async fn a_long_list_shows_its_first_screenful_at_once_and_the_rest_below() {
+    let requests: Vec<LoginRequest> = (0..200)
+        .map(|n| login_request(&format!("r{n:03}"), &format!("Client {n}"), "4711"))
+        .collect();
+    let api = FakeApi::with(requests);
+    let root = container();
+    // Row counts as each DOM change lands (mutation records are delivered before any timer runs).
+    let counts: js_sys::Array = js_sys::Function::new_with_args(
+        "root",
+        "const counts = []; new MutationObserver(() => counts.push( \
+           root.querySelectorAll('a[data-request-id]').length)).observe(root, \
+           { childList: true, subtree: true }); return counts;",
+    )
+    .call1(&wasm_bindgen::JsValue::NULL, &root)
+    .unwrap()
+    .unchecked_into();
+    let _mounted = mount_to(root.clone(), {
+        let api = api.clone();
+        move || in_app(api, move || view! { <RequestList /> })
+    });
+    let first = find(&root, "a[data-request-id]").await;
+    for _ in 0..300 {
+        if root
+            .query_selector_all("a[data-request-id]")
+            .unwrap()
+            .length()
+            == 200
+        {
+            break;
+        }
+        sleep(10).await;
+    }
+    let rows = root.query_selector_all("a[data-request-id]").unwrap();
+    assert_eq!(rows.length(), 200, "every request is shown in the end");
+    let first_count = counts
+        .iter()
+        .filter_map(|n| n.as_f64())
+        .find(|n| *n > 0.0)
+        .unwrap();
+    assert!(
+        (8.0..=30.0).contains(&first_count),
+        "the first frame builds a screenful, not all 200 rows: {first_count}"
+    );
+    assert!(
+        first.is_same_node(rows.get(0).as_ref()),
+        "the first row stayed first"
+    );
+    // Oldest first, as the short list: the server's newest-first order reversed.
+    let ids: Vec<String> = (0..rows.length())
+        .map(|i| {
+            rows.get(i)
+                .unwrap()
+                .unchecked_into::<Element>()
+                .get_attribute("data-request-id")
+                .unwrap()
+        })
+        .collect();
+    let expected: Vec<String> = (0..200).rev().map(|n| format!("r{n:03}")).collect();
+    assert_eq!(ids, expected);
+}
+
 /// What the browser does when the tab is shown again.
 fn become_visible() {
     document()
