@@ -38,7 +38,8 @@ pub fn SessionHeader() -> impl IntoView {
             <a class="app-title" href=list_href()>
                 {tr!(app_title)}
             </a>
-            <div class="account">
+            // Shown once the session is known, so the name does not push Sign out aside.
+            <div class="account" aria-busy=move || session.value.with(Option::is_none).then_some("true")>
                 {move || {
                     session
                         .value

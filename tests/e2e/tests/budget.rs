@@ -196,6 +196,68 @@ async fn the_preloaded_list_is_polled_with_its_etag() {
     browser.quit().await;
 }
 
+/// Nothing on the page jumps when the list arrives: on a phone-like cold load (slow network, CPU
+/// 4× slower, so the page is seen waiting for its data) the layout shifts add up to nothing —
+/// what sits below the list (the notification switch, the footer) shows only once it is there.
+#[tokio::test]
+async fn nothing_moves_when_the_list_arrives() {
+    let idp = Idp::start().await;
+    for message in ["Till 3: 4711", "Till 4: 0815", "Till 5: 1234"] {
+        idp.ask_alice("openid profile", message).await;
+    }
+    let browser = Browser::signed_in_as(&idp, "alice").await;
+    browser.emulate_screen(360, 740, true).await;
+    browser.wait_for("a[data-request-id]").await;
+    let cdp = browser.driver.cdp();
+    cdp.send_raw(
+        "Storage.clearDataForOrigin",
+        serde_json::json!({"origin": idp.url(""), "storageTypes": "service_workers,cache_storage"}),
+    )
+    .await
+    .unwrap();
+    cdp.send_raw("Network.enable", serde_json::json!({}))
+        .await
+        .unwrap();
+    cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
+        .await
+        .unwrap();
+    cdp.send_raw(
+        "Network.emulateNetworkConditions",
+        serde_json::json!({"offline": false, "latency": RTT,
+                           "downloadThroughput": 200_000, "uploadThroughput": 93_750}),
+    )
+    .await
+    .unwrap();
+    cdp.send_raw(
+        "Emulation.setCPUThrottlingRate",
+        serde_json::json!({"rate": 4}),
+    )
+    .await
+    .unwrap();
+    browser.goto(idp.url("/ciba/")).await;
+    browser.wait_for("a[data-request-id]").await;
+    // Wait for what comes after the list (the switch asks the browser for its state) to settle.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let shifts = browser
+        .eval(
+            "return await new Promise((done) => { \
+               const seen = []; \
+               new PerformanceObserver((list) => { for (const e of list.getEntries()) \
+                 if (!e.hadRecentInput) seen.push([e.value, e.sources.map((s) => s.node && s.node.outerHTML.slice(0, 60))]); \
+               }).observe({ type: 'layout-shift', buffered: true }); \
+               setTimeout(() => done(seen), 300); });",
+        )
+        .await;
+    let total: f64 = shifts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[0].as_f64().unwrap())
+        .sum();
+    assert!(total < 0.01, "the page moved by {total:.3}: {shifts}");
+    browser.quit().await;
+}
+
 /// Before the wasm runs, index.html paints a placeholder where the list goes (the page is not
 /// blank on a slow network); the app replaces it when it starts.
 #[tokio::test]
