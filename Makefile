@@ -41,11 +41,12 @@ lint:
 unit-tests:
 	cargo test -p ciba-contract -p ciba-idp -p ciba-test-support
 
-## bench: sizes, browser timings, polling cost and a load test; writes target/bench/report.md (~5 min)
-bench: tools dist/index.html
+## bench: sizes, browser timings with a trace of the cold load, Lighthouse mobile runs, polling cost and a
+## load test; writes target/bench/report.md (~6 min)
+bench: tools dist/index.html .tools/lighthouse
 	cargo build --release -p ciba-idp
 	cargo build -p ciba-e2e --bin bench
-	CIBA_IDP_BIN=$(CURDIR)/target/release/ciba-idp target/debug/bench
+	CHROME_PATH="$$(command -v chromium)" CIBA_IDP_BIN=$(CURDIR)/target/release/ciba-idp target/debug/bench
 
 # schemathesis against the contract's OpenAPI document: zero server errors, every answer as documented.
 api-tests: .tools/schemathesis
@@ -130,6 +131,16 @@ tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tool
 	@{ command -v chromium && command -v chromedriver && command -v brotli && command -v curl; } >/dev/null \
 	  || { echo "==> Installing Chromium, ChromeDriver, brotli and curl from Debian (one-time, ~2 min)"; apt-get update -qq; \
 	       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver brotli curl; }
+	@touch $@
+
+# Lighthouse for `make bench` only: its own package.json and lock file in build/lighthouse, so the
+# `npm ci` of `make test` never installs it. Needs npm, which .tools/wasm-opt installs.
+LIGHTHOUSE_VERSION := $(shell awk -F'"' '/"lighthouse":/ {print $$4}' build/lighthouse/package.json)
+.tools/lighthouse: build/lighthouse/package-lock.json .tools/wasm-opt
+	@mkdir -p .tools
+	@build/lighthouse/node_modules/.bin/lighthouse --version 2>/dev/null | grep -qx "$(LIGHTHOUSE_VERSION)" \
+	  || { echo "==> Installing Lighthouse $(LIGHTHOUSE_VERSION) from npm into build/lighthouse (one-time, ~30 s)"; \
+	       npm ci --prefix build/lighthouse --no-audit --no-fund; }
 	@touch $@
 
 CARGO_FUZZ_VERSION := 0.13.2

@@ -1,11 +1,13 @@
 //! The DevTools protocol with events, for what WebDriver's `execute_cdp` (commands only) cannot
 //! see: which service worker registration a push goes to (`ServiceWorker.workerRegistrationUpdated`)
-//! and where each response of a page load came from (`Network.responseReceived`). thirtyfour's
+//! and where each response of a page load came from (`Network.responseReceived`); and performance
+//! traces (`Tracing`), which come back as a stream. thirtyfour's
 //! `cdp-events` opens Chromium's own DevTools websocket (the session's
 //! `goog:chromeOptions.debuggerAddress` → `/json/version`) and attaches to the page flat.
 
 use std::time::Duration;
 
+use base64::Engine;
 use serde_json::{Value, json};
 use thirtyfour::cdp::{CdpSession, RawEvent};
 use thirtyfour::prelude::*;
@@ -110,5 +112,57 @@ impl DevTools {
             json!({ "origin": origin, "registrationId": registration_id, "data": message.to_string() }),
         )
         .await;
+    }
+
+    /// Starts recording a performance trace of `categories` (e.g. `v8.wasm`) in this page's session.
+    /// The trace comes back as a stream at the end, so no `Tracing.dataCollected` event can be lost
+    /// to the event buffer however large the trace grows.
+    pub async fn start_trace(&self, categories: &[&str]) {
+        self.send(
+            "Tracing.start",
+            json!({ "transferMode": "ReturnAsStream",
+                    "traceConfig": { "includedCategories": categories } }),
+        )
+        .await;
+    }
+
+    /// Ends the trace [`DevTools::start_trace`] began and gives back its events.
+    pub async fn end_trace(&mut self) -> Vec<Value> {
+        self.send("Tracing.end", json!({})).await;
+        let complete = self
+            .next_event("Tracing.tracingComplete", Duration::from_secs(60), |_| true)
+            .await;
+        let handle = complete["stream"]
+            .as_str()
+            .expect("a trace stream")
+            .to_owned();
+        let mut text = Vec::new();
+        loop {
+            let chunk = self.send("IO.read", json!({ "handle": handle })).await;
+            let data = chunk["data"].as_str().unwrap_or_default();
+            if chunk["base64Encoded"] == json!(true) {
+                text.extend(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(data)
+                        .expect("base64 trace data"),
+                );
+            } else {
+                text.extend_from_slice(data.as_bytes());
+            }
+            if chunk["eof"] == json!(true) {
+                break;
+            }
+        }
+        self.send("IO.close", json!({ "handle": handle })).await;
+        let trace: Value = serde_json::from_slice(&text).expect("a JSON trace");
+        // Chromium writes either `{"traceEvents": [...]}` or a bare array.
+        match trace {
+            Value::Array(events) => events,
+            mut object => object["traceEvents"]
+                .take()
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        }
     }
 }
