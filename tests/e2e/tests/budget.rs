@@ -258,8 +258,10 @@ async fn nothing_moves_when_the_list_arrives() {
     browser.quit().await;
 }
 
-/// Before the wasm runs, index.html paints a placeholder where the list goes (the page is not
-/// blank on a slow network); the app replaces it when it starts.
+/// Before the wasm runs, index.html paints the list's heading, in the language the app will speak,
+/// and room for the first requests (the page is not blank on a slow network, and its largest text
+/// is there at once); the app replaces it when it starts. A consent page's placeholder has no
+/// heading: its own comes with the request.
 #[tokio::test]
 async fn a_placeholder_shows_until_the_app_starts() {
     let idp = Idp::start().await;
@@ -267,30 +269,56 @@ async fn a_placeholder_shows_until_the_app_starts() {
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
     assert!(!browser.exists("#ciba-shell").await, "the app removed it");
-    let cdp = browser.driver.cdp();
-    cdp.send_raw("Network.enable", serde_json::json!({}))
+    browser.quit().await;
+
+    let app_title = |language: &str| {
+        let path = workspace_root().join(format!("locales/{language}.json"));
+        let texts: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        texts["app_title"].as_str().unwrap().to_owned()
+    };
+    for (browser_language, language) in [("en-US", "en"), ("de-AT", "de")] {
+        let browser = Browser::start_in_language(browser_language).await;
+        let cdp = browser.driver.cdp();
+        cdp.send_raw("Network.enable", serde_json::json!({}))
+            .await
+            .unwrap();
+        cdp.send_raw(
+            "Network.setBlockedURLs",
+            serde_json::json!({"urls": ["*.wasm"]}),
+        )
         .await
         .unwrap();
-    cdp.send_raw(
-        "Storage.clearDataForOrigin",
-        serde_json::json!({"origin": idp.url(""), "storageTypes": "service_workers,cache_storage"}),
-    )
-    .await
-    .unwrap();
-    cdp.send_raw(
-        "Network.setBlockedURLs",
-        serde_json::json!({"urls": ["*.wasm"]}),
-    )
-    .await
-    .unwrap();
-    browser.goto(idp.url("/ciba/")).await;
-    let shown = browser
-        .eval(
-            "const s = document.getElementById('ciba-shell');              const r = s && s.querySelector('svg').getBoundingClientRect();              return s ? [s.getAttribute('aria-busy'), r.width > 0 && r.height > 0,                          s.querySelectorAll('.shell-card').length] : null;",
-        )
-        .await;
-    assert_eq!(shown, serde_json::json!(["true", true, 3]), "{shown}");
-    browser.quit().await;
+        for (path, heading) in [
+            ("/ciba/", Some(app_title(language))),
+            ("/ciba/requests/x", None),
+        ] {
+            browser.goto(idp.url(path)).await;
+            let shown = browser
+                .eval(
+                    "const s = document.getElementById('ciba-shell'); \
+                     const h = document.getElementById('ciba-shell-title'); \
+                     return [s.getAttribute('aria-busy'), s.querySelectorAll('.shell-card').length, \
+                             h && h.textContent, h && h.getBoundingClientRect().height > 0, \
+                             document.documentElement.lang];",
+                )
+                .await;
+            let expected_lang = if heading.is_some() { language } else { "en" };
+            assert_eq!(
+                shown,
+                serde_json::json!([
+                    "true",
+                    3,
+                    heading,
+                    heading.is_some().then_some(true),
+                    expected_lang
+                ]),
+                "{browser_language} at {path}"
+            );
+        }
+        // The inline script ran under the strict CSP (its hash is in the policy): no violation.
+        browser.quit().await;
+    }
 }
 
 /// Asserts that each of the `requests` (resource timing entries) left less than a round trip after
