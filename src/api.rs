@@ -150,6 +150,16 @@ impl HttpApi {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.settings.api_base)
     }
+
+    /// Takes index.html's preload of the list and drops it, for a page that does not open on the
+    /// list: the browser would otherwise hand that old answer to the list shown later (with the
+    /// request decided since).
+    pub fn drop_preloaded_list(&self) {
+        let request = Request::get(&self.url("/requests"));
+        leptos::task::spawn_local(async move {
+            let _ = request.send().await;
+        });
+    }
 }
 
 impl Api for HttpApi {

@@ -10,7 +10,7 @@ use crate::{
     language::LanguageProvider,
     pages::Pages,
     push::Installable,
-    routing::{Navigation, provide_navigation},
+    routing::{Navigation, Place, provide_navigation},
     settings::Settings,
 };
 
@@ -22,7 +22,11 @@ pub fn App() -> impl IntoView {
         shell.remove();
     }
     embed::start();
-    provide_api(HttpApi::new(Settings::from_document()));
+    let api = HttpApi::new(Settings::from_document());
+    if Place::here() != Place::RequestList {
+        api.drop_preloaded_list();
+    }
+    provide_api(api);
     // Only the page of its own installs the worker and offers notifications (not mount.rs).
     provide_context(Installable);
     view! { <AppRoutes /> }

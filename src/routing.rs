@@ -65,7 +65,7 @@ impl Place {
     }
 
     /// The place the browser's address shows.
-    fn here() -> Self {
+    pub fn here() -> Self {
         let location = window().location();
         let href = format!(
             "{}{}",

@@ -196,6 +196,40 @@ async fn the_preloaded_list_is_polled_with_its_etag() {
     browser.quit().await;
 }
 
+/// A list shown later in the page's life is current: index.html's preload of the list, left
+/// unused when the page opened on a consent page, is not handed to it — it still holds the request
+/// decided since.
+#[tokio::test]
+async fn a_list_opened_after_deciding_is_current() {
+    let idp = Idp::start().await;
+    idp.ask_alice("openid profile", "Till 3: 4711").await;
+    idp.ask_alice("openid profile", "Till 4: 0815").await;
+    let (browser, decided) = Browser::signed_in_with_first_request(&idp, "alice").await;
+    // A fresh page on the consent page (as from a notification): it preloads the list, unused.
+    browser
+        .goto(idp.url(&format!("/ciba/requests/{decided}")))
+        .await;
+    browser.wait_for("#deny").await;
+    browser.approve().await;
+    browser.click("a.app-title").await;
+    browser.wait_for("a[data-request-id]").await;
+    let shown = browser
+        .eval(
+            "return [...document.querySelectorAll('a[data-request-id]')] \
+               .map((a) => a.getAttribute('data-request-id'));",
+        )
+        .await;
+    assert_eq!(shown.as_array().unwrap().len(), 1, "{shown}");
+    assert!(
+        !shown
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(decided)),
+        "the request just approved is not listed: {shown}"
+    );
+    browser.quit().await;
+}
+
 /// Nothing on the page jumps when the list arrives: on a phone-like cold load (slow network, CPU
 /// 4× slower, so the page is seen waiting for its data) the layout shifts add up to nothing —
 /// what sits below the list (the notification switch, the footer) shows only once it is there.
