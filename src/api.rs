@@ -175,7 +175,8 @@ impl Api for HttpApi {
                 return Err(error_from(response, &settings).await);
             }
             let etag = response.headers().get("etag");
-            let requests = read_json(&response).await?;
+            let text = read_text(&response).await?;
+            let requests = json::parse(&text).ok_or(ApiError::Server(response.status()))?;
             Ok(Some(Listing { requests, etag }))
         })
     }
@@ -261,27 +262,36 @@ async fn send_json(
     Ok(())
 }
 
+/// A GET of one contract type. Only the parsing is generic: the request, its errors and reading
+/// the body are one future for all of them (one copy in the wasm instead of one per type).
 async fn get_json<T: FromJson>(url: String, settings: Rc<Settings>) -> Result<T, ApiError> {
-    let response = Request::get(&url)
-        .header("Accept", "application/json")
-        // Hosts name their own scopes in the page's language (`Vary: Accept-Language`).
-        .header("Accept-Language", language::current_tag())
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    if !response.ok() {
-        return Err(error_from(response, &settings).await);
-    }
-    read_json(&response).await
+    let (text, status) = get_text(url, settings).await?;
+    json::parse(&text).ok_or(ApiError::Server(status))
 }
 
-/// The body of a successful answer, as the contract says it is.
-async fn read_json<T: FromJson>(response: &Response) -> Result<T, ApiError> {
-    let text = response
+/// The body of a successful GET, and its status.
+fn get_text(url: String, settings: Rc<Settings>) -> ApiFuture<(String, u16)> {
+    Box::pin(async move {
+        let response = Request::get(&url)
+            .header("Accept", "application/json")
+            // Hosts name their own scopes in the page's language (`Vary: Accept-Language`).
+            .header("Accept-Language", language::current_tag())
+            .send()
+            .await
+            .map_err(|_| ApiError::Network)?;
+        if !response.ok() {
+            return Err(error_from(response, &settings).await);
+        }
+        Ok((read_text(&response).await?, response.status()))
+    })
+}
+
+/// The body of a successful answer, as text.
+async fn read_text(response: &Response) -> Result<String, ApiError> {
+    response
         .text()
         .await
-        .map_err(|_| ApiError::Server(response.status()))?;
-    json::parse(&text).ok_or(ApiError::Server(response.status()))
+        .map_err(|_| ApiError::Server(response.status()))
 }
 
 async fn error_from(response: Response, settings: &Settings) -> ApiError {
