@@ -132,7 +132,9 @@ pub fn provide_api(api: impl Api + 'static) {
 }
 
 pub fn use_api() -> ApiClient {
-    expect_context()
+    // Not `expect_context`: its panic message formats the type name with `{:?}`, which links
+    // `str`'s Debug escaping and Unicode tables; this panic's message names no type.
+    use_context().expect("provided by the app")
 }
 
 /// The real API: same-origin `fetch` with the session cookie.
