@@ -6,6 +6,8 @@
 // Before that, the names the wasm imports its JS functions by (`__wbg_now_463ac581d2fc7ea3`, ~200
 // of them, each with a hash brotli cannot shrink) become short ones (`a`, `b`, …) in the wasm's
 // import section and in the glue's import object alike, and the wasm's integrity is renewed too.
+// And the glue's classes for Rust types whose exports wasm-opt removed (index.html: wasm-streams'
+// `IntoUnderlying*`, which nothing makes) go: terser keeps a module's exported classes.
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,6 +36,20 @@ for (const wasmName of readdirSync(dist).filter((n) => n.endsWith("_bg.wasm"))) 
     glue = glue.replace(key, short);
     return short;
   });
+  const exports = exportNames(shortened);
+  for (const [, name] of glue.matchAll(/^export class (\w+) \{$/gm)) {
+    if (exports.includes(`__wbg_${name.toLowerCase()}_free`)) continue;
+    const pieces = [
+      new RegExp(`^export class ${name} \\{\n[\\s\\S]*?\n\\}\n`, "m"),
+      new RegExp(`^if \\(Symbol\\.dispose\\) ${name}\\.prototype\\[Symbol\\.dispose\\] = .*\n`, "m"),
+      new RegExp(`^const ${name}Finalization = .*\n.*\n.*\n`, "m"),
+    ];
+    for (const piece of pieces) {
+      if (!piece.test(glue)) throw new Error(`${gluePath}: class ${name} not laid out as expected`);
+      glue = glue.replace(piece, "");
+    }
+    if (new RegExp(`\\b${name}\\b`).test(glue)) throw new Error(`${gluePath}: ${name} still used`);
+  }
   writeFileSync(wasmPath, shortened);
   writeFileSync(gluePath, glue);
   renewIntegrity(wasm, shortened);
@@ -57,6 +73,37 @@ function shortName(i) {
     i = Math.floor(i / letters.length) - 1;
   } while (i >= 0);
   return name;
+}
+
+/** The names the wasm exports. */
+function exportNames(bytes) {
+  const readU32 = (pos) => {
+    let value = 0;
+    let shift = 0;
+    let byte;
+    do {
+      byte = bytes[pos++];
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return [value, pos];
+  };
+  const names = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos];
+    const [size, start] = readU32(pos + 1);
+    if (id === 7) {
+      let [count, at] = readU32(start);
+      for (let i = 0; i < count; i++) {
+        const [length, nameStart] = readU32(at);
+        names.push(bytes.subarray(nameStart, nameStart + length).toString("utf8"));
+        [, at] = readU32(nameStart + length + 1); // kind, index
+      }
+    }
+    pos = start + size;
+  }
+  return names;
 }
 
 /** The wasm with each function import's field name replaced by `rename(module, field, index)`. */
