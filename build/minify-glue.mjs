@@ -26,7 +26,8 @@ for (const wasmName of readdirSync(dist).filter((n) => n.endsWith("_bg.wasm"))) 
   const wasmPath = join(dist, wasmName);
   const gluePath = join(dist, wasmName.replace(/_bg\.wasm$/, ".js"));
   const wasm = readFileSync(wasmPath);
-  let glue = readFileSync(gluePath, "utf8");
+  const glueBefore = readFileSync(gluePath);
+  let glue = glueBefore.toString("utf8");
   const shortened = shortenImports(wasm, (module, field, i) => {
     const short = shortName(i);
     // The glue defines each import once, as a key of its import object (`name: function(…`).
@@ -53,6 +54,7 @@ for (const wasmName of readdirSync(dist).filter((n) => n.endsWith("_bg.wasm"))) 
   writeFileSync(wasmPath, shortened);
   writeFileSync(gluePath, glue);
   renewIntegrity(wasm, shortened);
+  renewIntegrity(glueBefore, Buffer.from(glue, "utf8"));
 }
 
 for (const name of readdirSync(dist).filter((n) => n.endsWith(".js"))) {
