@@ -9,9 +9,11 @@ use ciba_contract::{
     CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, EmbeddingSettings, LoginRequest, Outcome,
     Problem, PushSettings, PushSubscription, PushUnsubscribe, SessionInfo, WRONG_CODE_PROBLEM,
 };
-use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestInit, Response};
 
 use crate::{
     i18n::td_string,
@@ -163,20 +165,21 @@ impl Api for HttpApi {
         let url = self.url("/requests");
         let settings = self.settings.clone();
         Box::pin(async move {
-            let mut request = Request::get(&url)
-                .header("Accept", "application/json")
-                .header("Accept-Language", language::current_tag());
+            let mut headers = vec![
+                ("Accept", "application/json"),
+                ("Accept-Language", language::current_tag()),
+            ];
             if let Some(etag) = &if_none_match {
-                request = request.header("If-None-Match", etag);
+                headers.push(("If-None-Match", etag));
             }
-            let response = request.send().await.map_err(|_| ApiError::Network)?;
+            let response = fetch("GET", &url, &headers, None).await?;
             if response.status() == 304 {
                 return Ok(None);
             }
             if !response.ok() {
                 return Err(error_from(response, &settings).await);
             }
-            let etag = response.headers().get("etag");
+            let etag = response.headers().get("etag").ok().flatten();
             let text = read_text(&response).await?;
             let requests = json::parse(&text).ok_or(ApiError::Server(response.status()))?;
             Ok(Some(Listing { requests, etag }))
@@ -195,15 +198,13 @@ impl Api for HttpApi {
         let url = self.url("/complete");
         let settings = self.settings.clone();
         Box::pin(async move {
-            let response = Request::post(&url)
-                .header("Accept-Language", language::current_tag())
-                .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-                .header("Content-Type", "application/json")
-                .body(json::stringify(&decision))
-                .map_err(|_| ApiError::Network)?
-                .send()
-                .await
-                .map_err(|_| ApiError::Network)?;
+            let headers = [
+                ("Accept-Language", language::current_tag()),
+                (CSRF_HEADER, CSRF_HEADER_VALUE),
+                ("Content-Type", "application/json"),
+            ];
+            let body = json::stringify(&decision);
+            let response = fetch("POST", &url, &headers, Some(&body)).await?;
             if !response.ok() {
                 return Err(error_from(response, &settings).await);
             }
@@ -226,18 +227,18 @@ impl Api for HttpApi {
     }
 
     fn add_push_subscription(&self, subscription: PushSubscription) -> ApiFuture<()> {
-        let request = Request::post(&self.url("/push/subscriptions"));
         Box::pin(send_json(
-            request,
+            "POST",
+            self.url("/push/subscriptions"),
             json::stringify(&subscription),
             self.settings.clone(),
         ))
     }
 
     fn remove_push_subscription(&self, endpoint: PushUnsubscribe) -> ApiFuture<()> {
-        let request = Request::delete(&self.url("/push/subscriptions"));
         Box::pin(send_json(
-            request,
+            "DELETE",
+            self.url("/push/subscriptions"),
             json::stringify(&endpoint),
             self.settings.clone(),
         ))
@@ -246,18 +247,16 @@ impl Api for HttpApi {
 
 /// A state-changing call with a JSON body and the CSRF header, whose success has no body to read.
 async fn send_json(
-    request: gloo_net::http::RequestBuilder,
+    method: &str,
+    url: String,
     body: String,
     settings: Rc<Settings>,
 ) -> Result<(), ApiError> {
-    let response = request
-        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .map_err(|_| ApiError::Network)?
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
+    let headers = [
+        (CSRF_HEADER, CSRF_HEADER_VALUE),
+        ("Content-Type", "application/json"),
+    ];
+    let response = fetch(method, &url, &headers, Some(&body)).await?;
     if !response.ok() {
         return Err(error_from(response, &settings).await);
     }
@@ -274,13 +273,12 @@ async fn get_json<T: FromJson>(url: String, settings: Rc<Settings>) -> Result<T,
 /// The body of a successful GET, and its status.
 fn get_text(url: String, settings: Rc<Settings>) -> ApiFuture<(String, u16)> {
     Box::pin(async move {
-        let response = Request::get(&url)
-            .header("Accept", "application/json")
+        let headers = [
+            ("Accept", "application/json"),
             // Hosts name their own scopes in the page's language (`Vary: Accept-Language`).
-            .header("Accept-Language", language::current_tag())
-            .send()
-            .await
-            .map_err(|_| ApiError::Network)?;
+            ("Accept-Language", language::current_tag()),
+        ];
+        let response = fetch("GET", &url, &headers, None).await?;
         if !response.ok() {
             return Err(error_from(response, &settings).await);
         }
@@ -288,17 +286,49 @@ fn get_text(url: String, settings: Rc<Settings>) -> ApiFuture<(String, u16)> {
     })
 }
 
+/// One request to the API with the browser's `fetch` (same origin, so the session cookie goes
+/// along); `Network` when no answer came at all. gloo-net's wrapper around the same calls cost more
+/// code than this.
+async fn fetch(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let request_headers = Headers::new().map_err(|_| ApiError::Network)?;
+    for (name, value) in headers {
+        request_headers
+            .set(name, value)
+            .map_err(|_| ApiError::Network)?;
+    }
+    init.set_headers(&request_headers);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    JsFuture::from(window().fetch_with_str_and_init(url, &init))
+        .await
+        .ok()
+        .and_then(|response| response.dyn_into().ok())
+        .ok_or(ApiError::Network)
+}
+
 /// The body of a successful answer, as text.
 async fn read_text(response: &Response) -> Result<String, ApiError> {
-    response
+    let text = response
         .text()
+        .map_err(|_| ApiError::Server(response.status()))?;
+    JsFuture::from(text)
         .await
-        .map_err(|_| ApiError::Server(response.status()))
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or(ApiError::Server(response.status()))
 }
 
 async fn error_from(response: Response, settings: &Settings) -> ApiError {
     let status = response.status();
-    let problem = match response.text().await {
+    let problem = match read_text(&response).await {
         Ok(text) => json::parse::<Problem>(&text),
         Err(_) => None,
     };
