@@ -9,9 +9,11 @@ use ciba_contract::{
     CSRF_HEADER, CSRF_HEADER_VALUE, CompleteRequest, EmbeddingSettings, LoginRequest, Outcome,
     Problem, PushSettings, PushSubscription, PushUnsubscribe, SessionInfo, WRONG_CODE_PROBLEM,
 };
-use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestInit, Response};
 
 use crate::{
     i18n::td_string,
@@ -132,7 +134,9 @@ pub fn provide_api(api: impl Api + 'static) {
 }
 
 pub fn use_api() -> ApiClient {
-    expect_context()
+    // Not `expect_context`: its panic message formats the type name with `{:?}`, which links
+    // `str`'s Debug escaping and Unicode tables; this panic's message names no type.
+    use_context().expect("provided by the app")
 }
 
 /// The real API: same-origin `fetch` with the session cookie.
@@ -155,9 +159,9 @@ impl HttpApi {
     /// list: the browser would otherwise hand that old answer to the list shown later (with the
     /// request decided since).
     pub fn drop_preloaded_list(&self) {
-        let request = Request::get(&self.url("/requests"));
+        let url = self.url("/requests");
         leptos::task::spawn_local(async move {
-            let _ = request.send().await;
+            let _ = fetch("GET", &url, &[], None).await;
         });
     }
 }
@@ -170,21 +174,23 @@ impl Api for HttpApi {
     fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>> {
         // The list shows nothing a host names in a language (scope names are on the consent
         // page): asked without headers, as index.html's preload did, unless polling.
-        let mut request = Request::get(&self.url("/requests"));
-        if let Some(etag) = &if_none_match {
-            request = request.header("If-None-Match", etag);
-        }
+        let url = self.url("/requests");
         let settings = self.settings.clone();
         Box::pin(async move {
-            let response = request.send().await.map_err(|_| ApiError::Network)?;
+            let mut headers = Vec::new();
+            if let Some(etag) = &if_none_match {
+                headers.push(("If-None-Match", etag.as_str()));
+            }
+            let response = fetch("GET", &url, &headers, None).await?;
             if response.status() == 304 {
                 return Ok(None);
             }
             if !response.ok() {
                 return Err(error_from(response, &settings).await);
             }
-            let etag = response.headers().get("etag");
-            let requests = read_json(&response).await?;
+            let etag = response.headers().get("etag").ok().flatten();
+            let text = read_text(&response).await?;
+            let requests = json::parse(&text).ok_or(ApiError::Server(response.status()))?;
             Ok(Some(Listing { requests, etag }))
         })
     }
@@ -203,15 +209,13 @@ impl Api for HttpApi {
         let url = self.url("/complete");
         let settings = self.settings.clone();
         Box::pin(async move {
-            let response = Request::post(&url)
-                .header("Accept-Language", language::current_tag())
-                .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-                .header("Content-Type", "application/json")
-                .body(json::stringify(&decision))
-                .map_err(|_| ApiError::Network)?
-                .send()
-                .await
-                .map_err(|_| ApiError::Network)?;
+            let headers = [
+                ("Accept-Language", language::current_tag()),
+                (CSRF_HEADER, CSRF_HEADER_VALUE),
+                ("Content-Type", "application/json"),
+            ];
+            let body = json::stringify(&decision);
+            let response = fetch("POST", &url, &headers, Some(&body)).await?;
             if !response.ok() {
                 return Err(error_from(response, &settings).await);
             }
@@ -238,18 +242,18 @@ impl Api for HttpApi {
     }
 
     fn add_push_subscription(&self, subscription: PushSubscription) -> ApiFuture<()> {
-        let request = Request::post(&self.url("/push/subscriptions"));
         Box::pin(send_json(
-            request,
+            "POST",
+            self.url("/push/subscriptions"),
             json::stringify(&subscription),
             self.settings.clone(),
         ))
     }
 
     fn remove_push_subscription(&self, endpoint: PushUnsubscribe) -> ApiFuture<()> {
-        let request = Request::delete(&self.url("/push/subscriptions"));
         Box::pin(send_json(
-            request,
+            "DELETE",
+            self.url("/push/subscriptions"),
             json::stringify(&endpoint),
             self.settings.clone(),
         ))
@@ -258,56 +262,97 @@ impl Api for HttpApi {
 
 /// A state-changing call with a JSON body and the CSRF header, whose success has no body to read.
 async fn send_json(
-    request: gloo_net::http::RequestBuilder,
+    method: &str,
+    url: String,
     body: String,
     settings: Rc<Settings>,
 ) -> Result<(), ApiError> {
-    let response = request
-        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .map_err(|_| ApiError::Network)?
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
+    let headers = [
+        (CSRF_HEADER, CSRF_HEADER_VALUE),
+        ("Content-Type", "application/json"),
+    ];
+    let response = fetch(method, &url, &headers, Some(&body)).await?;
     if !response.ok() {
         return Err(error_from(response, &settings).await);
     }
     Ok(())
 }
 
-/// A GET and its JSON answer. Without headers of its own a GET is exactly like index.html's
-/// `<link rel="preload" as="fetch" crossorigin>` (same URL, mode `cors`, credentials
-/// `same-origin`), so the browser hands it the answer that left with the page instead of asking
-/// again: the list and session show one round trip sooner.
+/// A GET of one contract type. Only the parsing is generic: the request, its errors and reading
+/// the body are one future for all of them (one copy in the wasm instead of one per type).
 async fn get_json<T: FromJson>(
     url: String,
     in_page_language: bool,
     settings: Rc<Settings>,
 ) -> Result<T, ApiError> {
-    let mut request = Request::get(&url);
-    if in_page_language {
-        request = request.header("Accept-Language", language::current_tag());
-    }
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    if !response.ok() {
-        return Err(error_from(response, &settings).await);
-    }
-    read_json(&response).await
+    let (text, status) = get_text(url, in_page_language, settings).await?;
+    json::parse(&text).ok_or(ApiError::Server(status))
 }
 
-/// The body of a successful answer, as the contract says it is.
-async fn read_json<T: FromJson>(response: &Response) -> Result<T, ApiError> {
+/// The body of a successful GET, and its status. Without headers of its own a GET is exactly like
+/// index.html's `<link rel="preload" as="fetch" crossorigin>` (same URL, mode `cors`, credentials
+/// `same-origin`), so the browser hands it the answer that left with the page instead of asking
+/// again: the list and session show one round trip sooner.
+fn get_text(
+    url: String,
+    in_page_language: bool,
+    settings: Rc<Settings>,
+) -> ApiFuture<(String, u16)> {
+    Box::pin(async move {
+        // Hosts name their own scopes in the page's language (`Vary: Accept-Language`).
+        let language = [("Accept-Language", language::current_tag())];
+        let headers: &[(&str, &str)] = if in_page_language { &language } else { &[] };
+        let response = fetch("GET", &url, headers, None).await?;
+        if !response.ok() {
+            return Err(error_from(response, &settings).await);
+        }
+        Ok((read_text(&response).await?, response.status()))
+    })
+}
+
+/// One request to the API with the browser's `fetch` (same origin, so the session cookie goes
+/// along); `Network` when no answer came at all. gloo-net's wrapper around the same calls cost more
+/// code than this.
+async fn fetch(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let request_headers = Headers::new().map_err(|_| ApiError::Network)?;
+    for (name, value) in headers {
+        request_headers
+            .set(name, value)
+            .map_err(|_| ApiError::Network)?;
+    }
+    init.set_headers(&request_headers);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    JsFuture::from(window().fetch_with_str_and_init(url, &init))
+        .await
+        .ok()
+        .and_then(|response| response.dyn_into().ok())
+        .ok_or(ApiError::Network)
+}
+
+/// The body of a successful answer, as text.
+async fn read_text(response: &Response) -> Result<String, ApiError> {
     let text = response
         .text()
-        .await
         .map_err(|_| ApiError::Server(response.status()))?;
-    json::parse(&text).ok_or(ApiError::Server(response.status()))
+    JsFuture::from(text)
+        .await
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or(ApiError::Server(response.status()))
 }
 
 async fn error_from(response: Response, settings: &Settings) -> ApiError {
     let status = response.status();
-    let problem = match response.text().await {
+    let problem = match read_text(&response).await {
         Ok(text) => json::parse::<Problem>(&text),
         Err(_) => None,
     };

@@ -48,7 +48,9 @@ impl I18n {
 }
 
 pub fn use_i18n() -> I18n {
-    expect_context()
+    // Not `expect_context`: its panic message formats the type name with `{:?}`, which links
+    // `str`'s Debug escaping and Unicode tables; this panic's message names no type.
+    use_context().expect("provided by the app")
 }
 
 /// The first of the browser's preferred languages we have, by exact tag or main language

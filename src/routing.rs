@@ -159,5 +159,7 @@ pub fn provide_navigation(navigation: Navigation) {
 }
 
 pub fn use_navigation() -> Navigation {
-    expect_context()
+    // Not `expect_context`: its panic message formats the type name with `{:?}`, which links
+    // `str`'s Debug escaping and Unicode tables; this panic's message names no type.
+    use_context().expect("provided by the app")
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::embed::{
     self,
-    protocol::{ThemeRefusal, ToParent},
+    protocol::{Theme, ThemeRefusal, ToParent},
 };
 
 /// Theme properties a portal may set: `--ciba-<name>` in `style/main.css`.
@@ -120,22 +120,31 @@ pub fn parse_colour(value: &str) -> Option<[f64; 3]> {
 /// be applied: every value usable, and every pair in [`READABLE`] at least 4.5:1 (WCAG AA).
 /// Unknown names are ignored, as they always were.
 pub fn check_theme(
-    theme: &std::collections::BTreeMap<String, String>,
+    theme: &[(String, String)],
     current: impl Fn(&str) -> String,
 ) -> Result<(), ThemeRefusal> {
     let transparent = |value: &str| value.trim().eq_ignore_ascii_case("transparent");
-    for (name, value) in theme {
-        let usable = match name.as_str() {
-            "font" | "radius" => is_safe_theme_value(value),
-            "bg" if transparent(value) => true,
-            name if THEME_PROPERTIES.contains(&name) => parse_colour(value).is_some(),
-            _ => true,
-        };
-        if !usable {
-            return Err(ThemeRefusal::Value(name.clone()));
-        }
+    let usable = |name: &str, value: &str| match name {
+        "font" | "radius" => is_safe_theme_value(value),
+        "bg" if transparent(value) => true,
+        name if THEME_PROPERTIES.contains(&name) => parse_colour(value).is_some(),
+        _ => true,
+    };
+    // The first unusable value by name, whatever order the portal wrote them in.
+    if let Some((name, _)) = theme
+        .iter()
+        .filter(|(name, value)| !usable(name, value))
+        .min_by(|(a, _), (b, _)| a.cmp(b))
+    {
+        return Err(ThemeRefusal::Value(name.clone()));
     }
-    let value = |name: &str| theme.get(name).cloned().unwrap_or_else(|| current(name));
+    let value = |name: &str| {
+        theme
+            .iter()
+            .find(|(theirs, _)| theirs == name)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| current(name))
+    };
     let colour = |name: &'static str| {
         let name = if name == "bg" && transparent(&value(name)) {
             "surface"
@@ -163,7 +172,7 @@ fn root_element() -> Option<web_sys::HtmlElement> {
 
 /// Applies a theme from the portal whole, or none of it if [`check_theme`] refuses it (the
 /// portal is told why).
-pub(crate) fn apply_theme(theme: &std::collections::BTreeMap<String, String>) {
+pub(crate) fn apply_theme(theme: &[(String, String)]) {
     let Some(root) = root_element() else {
         return;
     };
@@ -200,7 +209,7 @@ pub(crate) fn recheck_theme_on_scheme_change() {
         let Some(root) = root_element() else {
             return;
         };
-        let theme = THEME_PROPERTIES
+        let theme: Theme = THEME_PROPERTIES
             .iter()
             .filter_map(|name| {
                 let value = root

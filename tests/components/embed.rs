@@ -77,7 +77,7 @@ fn embed_accepts_only_documented_messages_from_the_portal() {
         r##"{"protocol":"ciba-approval","version":1,"type":"theme","properties":{"accent":"#005a9c"}}"##,
     );
     assert!(
-        matches!(theme, Some(FromParent::Theme { properties }) if properties["accent"] == "#005a9c")
+        matches!(theme, Some(FromParent::Theme { properties }) if properties == [("accent".into(), "#005a9c".into())])
     );
     for refused in [
         r#"{"protocol":"ciba-approval","version":1,"type":"approve","internalId":"r7"}"#,
@@ -152,7 +152,7 @@ fn check_on(
     theme::check_theme(&embed_theme(pairs), |name| page[name].clone())
 }
 
-fn embed_theme(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+fn embed_theme(pairs: &[(&str, &str)]) -> protocol::Theme {
     pairs
         .iter()
         .map(|(name, value)| (name.to_string(), value.to_string()))
