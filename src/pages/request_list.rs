@@ -30,9 +30,9 @@ use crate::{
 /// How often the list asks the server for changes while the page is visible.
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Rows built in the frame the data arrives: more than a tall screen shows, so what the person
-/// sees is whole at once; a longer list gets the rest in batches while the page is idle, below.
-const FIRST_ROWS: usize = 24;
+/// Rows built in the frame the data arrives: more than a tall screen shows (a row is ~100 px), so
+/// what the person sees is whole at once; a longer list gets the rest in batches, below.
+const FIRST_ROWS: usize = 16;
 const MORE_ROWS: usize = 60;
 
 /// The last thing that changed the list by itself, announced to screen readers and shown.
@@ -83,7 +83,7 @@ pub fn RequestList() -> impl IntoView {
     let refreshing = RwSignal::new(false);
     let installable = push::is_installable();
     // The worker (offline shell, notifications) is no part of the first load: it is registered
-    // once the first answer has been shown, in the frame after.
+    // once the first answer has been painted.
     let worker_pending = StoredValue::new(installable);
     let now = use_clock();
     let notice = RwSignal::new(None::<ListNotice>);
@@ -143,7 +143,10 @@ pub fn RequestList() -> impl IntoView {
             refreshing.try_set(false);
             if worker_pending.try_get_value() == Some(true) {
                 worker_pending.set_value(false);
-                request_animation_frame(push::register_worker);
+                // A timeout set in the frame's callback runs after that frame's paint.
+                request_animation_frame(|| {
+                    let _ = set_timeout_with_handle(push::register_worker, Duration::ZERO);
+                });
             }
         });
     };
