@@ -77,19 +77,22 @@ function shortName(i) {
   return name;
 }
 
+/** The unsigned LEB128 number at `pos` in `bytes`, and the position after it. */
+function readLeb128(bytes, pos) {
+  let value = 0;
+  let shift = 0;
+  let byte;
+  do {
+    byte = bytes[pos++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [value, pos];
+}
+
 /** The names the wasm exports. */
 function exportNames(bytes) {
-  const readU32 = (pos) => {
-    let value = 0;
-    let shift = 0;
-    let byte;
-    do {
-      byte = bytes[pos++];
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return [value, pos];
-  };
+  const readU32 = (pos) => readLeb128(bytes, pos);
   const names = [];
   let pos = 8;
   while (pos < bytes.length) {
@@ -110,17 +113,7 @@ function exportNames(bytes) {
 
 /** The wasm with each function import's field name replaced by `rename(module, field, index)`. */
 function shortenImports(bytes, rename) {
-  const readU32 = (pos) => {
-    let value = 0;
-    let shift = 0;
-    let byte;
-    do {
-      byte = bytes[pos++];
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return [value, pos];
-  };
+  const readU32 = (pos) => readLeb128(bytes, pos);
   const u32 = (value) => {
     const out = [];
     do {

@@ -23,8 +23,8 @@ async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browse
     idp.ask_alice("openid profile", "Till 3: 4711").await;
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
-    let cdp = browser.driver.cdp();
     if let Some(network) = network {
+        let cdp = browser.driver.cdp();
         cdp.send_raw("Network.enable", serde_json::json!({}))
             .await
             .unwrap();
@@ -32,20 +32,28 @@ async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browse
             .await
             .unwrap();
     }
-    // Cold means no service worker either: after the list shows, the worker (issue 15) has cached
-    // the assets and would answer the reload from Cache Storage.
+    forget_everything_cached(&idp, &browser).await;
+    browser.goto(idp.url("/ciba/")).await;
+    browser.wait_for("a[data-request-id]").await;
+    (idp, browser)
+}
+
+/// Cold means no service worker either: after the list shows, the worker (issue 15) has cached the
+/// assets and would answer a reload from Cache Storage; and no HTTP cache.
+async fn forget_everything_cached(idp: &Idp, browser: &Browser) {
+    let cdp = browser.driver.cdp();
     cdp.send_raw(
         "Storage.clearDataForOrigin",
         serde_json::json!({"origin": idp.url(""), "storageTypes": "service_workers,cache_storage"}),
     )
     .await
     .unwrap();
+    cdp.send_raw("Network.enable", serde_json::json!({}))
+        .await
+        .unwrap();
     cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
         .await
         .unwrap();
-    browser.goto(idp.url("/ciba/")).await;
-    browser.wait_for("a[data-request-id]").await;
-    (idp, browser)
 }
 
 #[tokio::test]
@@ -250,19 +258,8 @@ async fn nothing_moves_when_the_list_arrives() {
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.emulate_screen(360, 740, true).await;
     browser.wait_for("a[data-request-id]").await;
+    forget_everything_cached(&idp, &browser).await;
     let cdp = browser.driver.cdp();
-    cdp.send_raw(
-        "Storage.clearDataForOrigin",
-        serde_json::json!({"origin": idp.url(""), "storageTypes": "service_workers,cache_storage"}),
-    )
-    .await
-    .unwrap();
-    cdp.send_raw("Network.enable", serde_json::json!({}))
-        .await
-        .unwrap();
-    cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
-        .await
-        .unwrap();
     cdp.send_raw(
         "Network.emulateNetworkConditions",
         serde_json::json!({"offline": false, "latency": RTT,
