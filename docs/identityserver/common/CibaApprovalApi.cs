@@ -75,9 +75,10 @@ public static partial class CibaApprovalApi
         // Transient, as Duende registers the services it wraps (the interaction service reads the session).
         builder.Services.TryAddTransient<ICibaDuende, CibaDuende>();
         AddCibaPush(builder); // CibaApprovalApi.Push.cs
-        // The API's JSON compressed (used under /api/ciba only, UseCibaApproval): a list of 500
-        // requests is ~25 KB instead of ~250 KB on a phone's connection. ASP.NET Core leaves HTTPS
-        // uncompressed by default for BREACH; these bodies hold no secret beside text a client chose.
+        // The API's JSON compressed (used under /api/ciba only, UseCibaApproval): it shrinks ~20×
+        // (ciba-idp's list of 40 requests: 27.8 KB, 1.3 KB brotli), seconds on a phone's connection
+        // for a long list. ASP.NET Core leaves HTTPS uncompressed by default for BREACH; these bodies
+        // hold no secret beside text a client chose.
         builder.Services.AddResponseCompression(o =>
         {
             o.EnableForHttps = true;
