@@ -44,9 +44,6 @@ pub fn router(state: AppState, spa: Option<Spa>, demo_pages: bool) -> Router {
     if demo_pages {
         app = app.merge(demo_portal::mount_demo());
     }
-    if let Some(spa) = spa {
-        app = spa.serve(app);
-    }
     // Browsers ignore HSTS over plain http; send it only where it means something.
     let hsts = state.issuer.starts_with("https://").then(|| {
         SetResponseHeaderLayer::overriding(
@@ -60,22 +57,30 @@ pub fn router(state: AppState, spa: Option<Spa>, demo_pages: bool) -> Router {
         .cookie_partitioned
         .then(|| axum::middleware::map_response(session::partition_cookie));
     // Outside the session layer, which writes the cookie on the way out.
-    app.layer(session::layer(&state))
-        .layer(tower::util::option_layer(partitioned))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            content_security_policy,
-        ))
-        .layer(tower::util::option_layer(hsts))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .with_state(state)
+    let mut app = app
+        .layer(session::layer(&state))
+        .layer(tower::util::option_layer(partitioned));
+    // The page's files are added after the session layer, so they never load, extend or re-set the
+    // session: with `always_save` every file would otherwise cost a store write and carry a
+    // `Set-Cookie`, and a file still loading (the service worker precaches in the background) when
+    // the browser's cookies are cleared would put the session back.
+    if let Some(spa) = spa {
+        app = spa.serve(app);
+    }
+    app.layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        content_security_policy,
+    ))
+    .layer(tower::util::option_layer(hsts))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ))
+    .with_state(state)
 }
 
 /// Discovery, the CIBA, token and userinfo endpoints, and the approval API: never cached.
@@ -253,10 +258,10 @@ mod tests {
         }
     }
 
-    /// One reading of `dist/index.html` gives both the mount entry point and the CSP's script hash.
-    #[tokio::test]
-    async fn the_spa_is_served_with_its_mount_script_and_script_hash() {
-        let dist = std::env::temp_dir().join(format!("ciba-routes-{}", std::process::id()));
+    /// A provider serving a small built page from `dist` (a fresh folder named `name`), and the
+    /// hash of its inline script.
+    async fn provider_with_page(name: &str) -> (Router, String, std::path::PathBuf) {
+        let dist = std::env::temp_dir().join(format!("ciba-routes-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(
             dist.join("index.html"),
@@ -273,7 +278,52 @@ mod tests {
             .unwrap();
         let spa = Spa::load(dist.clone());
         let hash = spa.script_hashes().pop().expect("the inline script's hash");
-        let app = super::router(state, Some(spa), false);
+        (super::router(state, Some(spa), false), hash, dist)
+    }
+
+    /// The page's files neither extend nor re-set the session: a file still loading when the
+    /// browser's cookies are cleared (the service worker precaches in the background) must not
+    /// sign the user back in, and a file should not cost a session write.
+    #[tokio::test]
+    async fn the_page_files_leave_the_session_cookie_alone() {
+        let (app, _, dist) = provider_with_page("cookie").await;
+        let (_, session) = sign_in_cookies(app.clone()).await;
+        let cookie = session.split(';').next().unwrap().to_owned();
+        let get = |path: &str| {
+            let request = Request::get(path)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap();
+            app.clone().oneshot(request)
+        };
+        let mut answers = Vec::new();
+        for path in [
+            "/ciba/",
+            "/ciba/requests/x",
+            "/ciba/main-60aa15abdfbecd52.css",
+        ] {
+            answers.push((path, get(path).await.unwrap()));
+        }
+        let api = get("/api/ciba/session").await.unwrap();
+        std::fs::remove_dir_all(&dist).ok();
+        for (path, answer) in answers {
+            assert_eq!(answer.status(), StatusCode::OK, "{path}");
+            assert!(
+                !answer.headers().contains_key(header::SET_COOKIE),
+                "{path}: {:?}",
+                answer.headers().get(header::SET_COOKIE)
+            );
+        }
+        // The API still extends the session on every call.
+        assert_eq!(api.status(), StatusCode::OK);
+        let renewed = api.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert!(renewed.starts_with("ciba_session="), "{renewed}");
+    }
+
+    /// One reading of `dist/index.html` gives both the mount entry point and the CSP's script hash.
+    #[tokio::test]
+    async fn the_spa_is_served_with_its_mount_script_and_script_hash() {
+        let (app, hash, dist) = provider_with_page("mount").await;
         let get = |path: &str| {
             let request = Request::get(path).body(Body::empty()).unwrap();
             app.clone().oneshot(request)
