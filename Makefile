@@ -37,6 +37,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy -p ciba-contract -p ciba-idp -p ciba-e2e -p ciba-conformance -p ciba-test-support --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p ciba-approval -p ciba-contract --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -p ciba-approval --features split -- -D warnings
 
 unit-tests:
 	cargo test -p ciba-contract -p ciba-idp -p ciba-test-support
@@ -82,8 +83,9 @@ component-tests:
 
 # The SPA, plus brotli and gzip copies of every text and wasm file for ciba-idp to serve precompressed.
 # The service worker is written last, from the final files: its version is a hash of them.
-dist/index.html: $(SPA_SOURCES) $(shell find static -type f) build/minify-glue.mjs build/service-worker.mjs build/sw-source.js
+dist/index.html: $(SPA_SOURCES) $(shell find static -type f) build/split-wasm.mjs build/minify-glue.mjs build/service-worker.mjs build/sw-source.js
 	trunk build --release
+	node build/split-wasm.mjs dist $${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/ciba-approval.wasm
 	node build/minify-glue.mjs dist
 	node build/service-worker.mjs dist
 	find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.webmanifest' \) \
@@ -95,7 +97,7 @@ openapi:
 	cargo run -q -p ciba-idp -- openapi > contract/openapi.json
 
 ## tools: install what is missing (each step is skipped when already there)
-tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tools/chromium .tools/schemathesis .tools/cargo-fuzz
+tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-split .tools/wasm-opt .tools/chromium .tools/schemathesis .tools/cargo-fuzz
 
 .tools/rust-target:
 	@mkdir -p .tools
@@ -115,6 +117,15 @@ tools: .tools/rust-target .tools/trunk .tools/wasm-bindgen .tools/wasm-opt .tool
 	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" \
 	  || { echo "==> Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (one-time, ~4 min)"; \
 	       cargo install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION); }
+	@touch $@
+
+# Splits the consent page's code off the list's first load (build/split-wasm.mjs).
+WASM_SPLIT_VERSION := 0.2.3
+.tools/wasm-split:
+	@mkdir -p .tools
+	@cargo install --list | grep -q "^wasm_split_cli_support v$(WASM_SPLIT_VERSION):" \
+	  || { echo "==> Installing wasm-split-cli $(WASM_SPLIT_VERSION) (one-time, ~3 min)"; \
+	       cargo install wasm_split_cli_support@$(WASM_SPLIT_VERSION) --features build-binary --locked; }
 	@touch $@
 
 .tools/wasm-opt: package-lock.json

@@ -29,6 +29,8 @@ for (const wasmName of readdirSync(dist).filter((n) => n.endsWith("_bg.wasm"))) 
   const glueBefore = readFileSync(gluePath);
   let glue = glueBefore.toString("utf8");
   const shortened = shortenImports(wasm, (module, field, i) => {
+    // Only wasm-bindgen's own imports; build/split-wasm.mjs's loader keeps its export names.
+    if (!module.endsWith("_bg.js")) return field;
     const short = shortName(i);
     // The glue defines each import once, as a key of its import object (`name: function(…`).
     const key = new RegExp(`(?<![\\w$"])${field}(?=: )`, "g");

@@ -2,12 +2,14 @@
 //! [`Pages`], which shows the one for the current place.
 
 mod consent;
+mod consent_code;
 mod page_not_found;
 mod request_list;
 
 use leptos::prelude::*;
 
 pub use consent::Consent;
+pub use consent_code::ConsentPage;
 pub use page_not_found::PageNotFound;
 pub use request_list::RequestList;
 
@@ -20,7 +22,7 @@ pub fn Pages() -> impl IntoView {
     let place = Memo::new(move |_| navigation.place());
     move || match place.get() {
         Place::RequestList => view! { <RequestList /> }.into_any(),
-        Place::Consent(internal_id) => view! { <Consent internal_id /> }.into_any(),
+        Place::Consent(internal_id) => view! { <ConsentPage internal_id /> }.into_any(),
         Place::PageNotFound => view! { <PageNotFound /> }.into_any(),
     }
 }

@@ -464,6 +464,24 @@ impl Browser {
             .unwrap();
     }
 
+    /// The next load is cold: no service worker (it caches the assets once the list shows and
+    /// would answer from Cache Storage), no Cache Storage, no HTTP cache.
+    pub async fn forget_everything_cached(&self, idp: &Idp) {
+        let cdp = self.driver.cdp();
+        cdp.send_raw(
+            "Storage.clearDataForOrigin",
+            serde_json::json!({"origin": idp.url(""), "storageTypes": "service_workers,cache_storage"}),
+        )
+        .await
+        .unwrap();
+        cdp.send_raw("Network.enable", serde_json::json!({}))
+            .await
+            .unwrap();
+        cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
+            .await
+            .unwrap();
+    }
+
     /// Every CSP violation seen on this origin's pages so far.
     pub async fn csp_violations(&self) -> Value {
         self.eval("return JSON.parse(sessionStorage.getItem('cspViolations') || '[]');")
