@@ -96,11 +96,15 @@ fn bytes() -> String {
     let mut assets = vec!["index.html".to_owned()];
     for (at, _) in index.match_indices("/ciba/") {
         let rest = &index[at + "/ciba/".len()..];
-        // Trunk's minified HTML leaves most attribute values unquoted.
-        let name = &rest[..rest.find(['"', '\'', ' ', '>']).unwrap_or(0)];
+        // Trunk's minified HTML leaves most attribute values unquoted; its minified scripts quote
+        // with backticks.
+        let name = &rest[..rest.find(['"', '\'', '`', ' ', '>']).unwrap_or(0)];
+        // The consent page's own module is named for its preload on consent pages; the list
+        // does not fetch it (reported below).
         let fetched = [".css", ".js", ".wasm", ".webmanifest"]
             .iter()
-            .any(|ext| name.ends_with(ext));
+            .any(|ext| name.ends_with(ext))
+            && !name.starts_with("split-consent-");
         if fetched && !assets.iter().any(|known| known == name) {
             assets.push(name.to_owned());
         }
@@ -145,6 +149,18 @@ fn bytes() -> String {
         total / DUENDE_TEMPLATE_KB,
         total / 150.0,
     );
+    for name in std::fs::read_dir(&dist).unwrap().filter_map(|entry| {
+        let name = entry.ok()?.file_name().into_string().ok()?;
+        (name.starts_with("split-consent-") && name.ends_with(".wasm")).then_some(name)
+    }) {
+        let _ = writeln!(
+            out,
+            "The consent page's code, fetched when a consent page first shows (with the app's wasm when \
+             the page opens on one): {name}, {:.1} KB raw, **{:.1} KB** brotli.\n",
+            kb(size(&name)),
+            kb(size(&format!("{name}.br"))),
+        );
+    }
     out
 }
 
