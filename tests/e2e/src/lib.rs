@@ -385,6 +385,14 @@ impl Browser {
         self.eval("return document.documentElement.lang;").await
     }
 
+    /// Waits for the consent page of the request whose binding message contains `binding_message`
+    /// (with Approve: a request that needs no code check first).
+    pub async fn wait_for_consent_page(&self, binding_message: &str) {
+        self.wait_for("#approve").await;
+        let shown = self.text_of(".binding-message").await;
+        assert!(shown.contains(binding_message), "{shown}");
+    }
+
     /// Opens the first request in the list, once the list shows one, and waits for its consent page
     /// (Deny is always there, whatever else the page asks first).
     pub async fn open_first_request(&self) {

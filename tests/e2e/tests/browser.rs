@@ -34,13 +34,7 @@ async fn approving_gives_the_polling_client_tokens_for_exactly_what_was_ticked()
     browser.screenshot("list-1280").await;
     link.click().await.unwrap();
 
-    browser.wait_for("#approve").await;
-    assert!(
-        browser
-            .text_of(".binding-message")
-            .await
-            .contains("Till 3: 4711")
-    );
+    browser.wait_for_consent_page("Till 3: 4711").await;
     browser.show_scopes().await;
     let openid = browser.wait_for("input[name=scope][value=openid]").await;
     assert!(

@@ -127,12 +127,6 @@ async fn a_consent_page_whose_code_cannot_be_fetched_says_so_and_tries_again() {
         .await
         .unwrap();
     browser.click("[role=alert] [data-action=retry]").await;
-    browser.wait_for("#approve").await;
-    assert!(
-        browser
-            .text_of(".binding-message")
-            .await
-            .contains("Till 3: 4711")
-    );
+    browser.wait_for_consent_page("Till 3: 4711").await;
     browser.quit().await;
 }
