@@ -22,6 +22,16 @@ pub fn use_clock() -> ReadSignal<f64> {
 /// Whether an RFC 3339 instant has passed by `now` (milliseconds since the epoch). An unreadable
 /// instant never expires here: the server is the judge of that.
 pub fn has_passed(instant: &str, now: f64) -> bool {
-    let at = js_sys::Date::parse(instant);
+    has_passed_ms(instant_ms(instant), now)
+}
+
+/// An RFC 3339 instant in milliseconds since the epoch (NaN when unreadable): parsed once by what
+/// checks it every second.
+pub fn instant_ms(instant: &str) -> f64 {
+    js_sys::Date::parse(instant)
+}
+
+/// [`has_passed`] for an instant already read by [`instant_ms`].
+pub fn has_passed_ms(at: f64, now: f64) -> bool {
     !at.is_nan() && at <= now
 }

@@ -14,7 +14,7 @@ use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{
     api::{ApiError, use_api},
-    clock::{has_passed, use_clock},
+    clock::{has_passed_ms, instant_ms, use_clock},
     components::{
         ClientLogo, ErrorAlert, NotifyToggle, PageHeading, StartedAgo, TimeLeft, client_label,
     },
@@ -60,6 +60,14 @@ fn in_stable_order(shown: &[LoginRequest], fresh: Vec<LoginRequest>) -> Vec<Logi
     }
     ordered.extend(fresh.into_iter().flatten());
     ordered
+}
+
+/// How many requests a listing holds (none while loading or after a failure).
+fn listed(listing: &Option<Result<Vec<LoginRequest>, ApiError>>) -> usize {
+    match listing {
+        Some(Ok(list)) => list.len(),
+        _ => 0,
+    }
 }
 
 /// What the list shows; rows themselves are keyed by request, so a poll only touches what changed.
@@ -185,16 +193,25 @@ pub fn RequestList() -> impl IntoView {
         Some(Ok(_)) => ListState::Shown,
     });
     // One check for the whole list each second, instead of an effect per row: a request that runs
-    // out of time while shown is announced once.
-    let expired = Memo::new(move |_| {
-        let now = now.get();
+    // out of time while shown is announced once. The deadlines are read when the list changes,
+    // not every second.
+    let deadlines = Memo::new(move |_| {
         listing.with(|list| match list {
             Some(Ok(list)) => list
                 .iter()
-                .filter(|r| has_passed(&r.expires_at, now))
-                .map(|r| r.internal_id.clone())
+                .map(|r| (r.internal_id.clone(), instant_ms(&r.expires_at)))
                 .collect::<Vec<_>>(),
             _ => Vec::new(),
+        })
+    });
+    let expired = Memo::new(move |_| {
+        let now = now.get();
+        deadlines.with(|deadlines| {
+            deadlines
+                .iter()
+                .filter(|(_, at)| has_passed_ms(*at, now))
+                .map(|(id, _)| id.clone())
+                .collect::<Vec<_>>()
         })
     });
     Effect::new(move |before: Option<Vec<String>>| {
@@ -209,12 +226,7 @@ pub fn RequestList() -> impl IntoView {
     // How many rows are built: the first screenful at once, the rest in batches (added below the
     // others, so nothing moves under a finger). Polls keep what is built.
     let built = RwSignal::new(FIRST_ROWS);
-    let total = move || {
-        listing.with(|list| match list {
-            Some(Ok(list)) => list.len(),
-            _ => 0,
-        })
-    };
+    let total = move || listing.with(listed);
     Effect::new(move |_| {
         if built.get() < total() {
             // A zero timeout: after this frame's rendering, before the next poll.
@@ -224,10 +236,7 @@ pub fn RequestList() -> impl IntoView {
                         return;
                     };
                     built.try_set(count + MORE_ROWS);
-                    let total = listing.try_with_untracked(|list| match list {
-                        Some(Ok(list)) => list.len(),
-                        _ => 0,
-                    });
+                    let total = listing.try_with_untracked(listed);
                     if total.is_some_and(|total| count + MORE_ROWS >= total) {
                         let _ = set_timeout_with_handle(crate::perf::list_complete, Duration::ZERO);
                     }
@@ -325,8 +334,8 @@ pub fn RequestList() -> impl IntoView {
 /// One request; hidden once it has run out of time (the list announces that).
 #[component]
 fn RequestItem(request: LoginRequest, now: ReadSignal<f64>) -> impl IntoView {
-    let expires_ms = js_sys::Date::parse(&request.expires_at);
-    let expired = move || expires_ms <= now.get();
+    let expires_ms = instant_ms(&request.expires_at);
+    let expired = move || has_passed_ms(expires_ms, now.get());
     let href = consent_href(&request.internal_id);
     let client_name = client_label(&request);
     let binding_message = match request.binding_message {
