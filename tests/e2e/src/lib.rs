@@ -472,20 +472,26 @@ impl Browser {
             .unwrap();
     }
 
-    /// The next load is cold: no service worker (it caches the assets once the list shows and
-    /// would answer from Cache Storage), no Cache Storage, no HTTP cache.
-    pub async fn forget_everything_cached(&self, idp: &Idp) {
+    /// The next load from `origin` is cold: no service worker (it caches the assets once the list
+    /// shows and would answer from Cache Storage), no Cache Storage, no HTTP cache.
+    pub async fn forget_everything_cached(&self, origin: &str) {
         let cdp = self.driver.cdp();
         cdp.send_raw(
             "Storage.clearDataForOrigin",
-            serde_json::json!({"origin": idp.url(""), "storageTypes": "service_workers,cache_storage"}),
+            json!({"origin": origin, "storageTypes": "service_workers,cache_storage"}),
         )
         .await
         .unwrap();
-        cdp.send_raw("Network.enable", serde_json::json!({}))
+        cdp.send_raw("Network.clearBrowserCache", json!({}))
             .await
             .unwrap();
-        cdp.send_raw("Network.clearBrowserCache", serde_json::json!({}))
+    }
+
+    /// Turns on CDP's Network domain, which network emulation and blocking need.
+    pub async fn enable_network_domain(&self) {
+        self.driver
+            .cdp()
+            .send_raw("Network.enable", json!({}))
             .await
             .unwrap();
     }

@@ -24,15 +24,13 @@ async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browse
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
     if let Some(network) = network {
+        browser.enable_network_domain().await;
         let cdp = browser.driver.cdp();
-        cdp.send_raw("Network.enable", serde_json::json!({}))
-            .await
-            .unwrap();
         cdp.send_raw("Network.emulateNetworkConditions", network)
             .await
             .unwrap();
     }
-    browser.forget_everything_cached(&idp).await;
+    browser.forget_everything_cached(&idp.url("")).await;
     browser.goto(idp.url("/ciba/")).await;
     browser.wait_for("a[data-request-id]").await;
     (idp, browser)
@@ -244,7 +242,8 @@ async fn nothing_moves_when_the_list_arrives() {
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.emulate_screen(360, 740, true).await;
     browser.wait_for("a[data-request-id]").await;
-    browser.forget_everything_cached(&idp).await;
+    browser.forget_everything_cached(&idp.url("")).await;
+    browser.enable_network_domain().await;
     let cdp = browser.driver.cdp();
     cdp.send_raw(
         "Network.emulateNetworkConditions",
@@ -304,10 +303,8 @@ async fn a_placeholder_shows_until_the_app_starts() {
     };
     for (browser_language, language) in [("en-US", "en"), ("de-AT", "de")] {
         let browser = Browser::start_in_language(browser_language).await;
+        browser.enable_network_domain().await;
         let cdp = browser.driver.cdp();
-        cdp.send_raw("Network.enable", serde_json::json!({}))
-            .await
-            .unwrap();
         cdp.send_raw(
             "Network.setBlockedURLs",
             serde_json::json!({"urls": ["*.wasm"]}),

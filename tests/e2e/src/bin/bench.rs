@@ -235,7 +235,7 @@ async fn throttle(browser: &Browser, on: bool) {
     } else {
         json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     };
-    cdp.send_raw("Network.enable", json!({})).await.unwrap();
+    browser.enable_network_domain().await;
     cdp.send_raw("Network.emulateNetworkConditions", network)
         .await
         .unwrap();
@@ -251,16 +251,7 @@ async fn cold_load(browser: &Browser, path: &str, ready: &str) -> f64 {
     // Cold: no HTTP cache, and no service worker or Cache Storage (issue 15's worker would answer
     // every load after the first from its cache).
     let origin: String = path.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
-    let cdp = browser.driver.cdp();
-    cdp.send_raw(
-        "Storage.clearDataForOrigin",
-        json!({ "origin": origin, "storageTypes": "service_workers,cache_storage" }),
-    )
-    .await
-    .unwrap();
-    cdp.send_raw("Network.clearBrowserCache", json!({}))
-        .await
-        .unwrap();
+    browser.forget_everything_cached(&origin).await;
     browser.driver.goto(path).await.unwrap();
     for _ in 0..600 {
         if let Some(ms) = browser.eval(ready).await.as_f64() {
