@@ -83,10 +83,11 @@ component-tests:
 
 # The SPA, plus brotli and gzip copies of every text and wasm file for ciba-idp to serve precompressed.
 # The service worker is written last, from the final files: its version is a hash of them.
-dist/index.html: $(SPA_SOURCES) $(shell find static -type f) build/split-wasm.mjs build/minify-glue.mjs build/service-worker.mjs build/sw-source.js
+dist/index.html: $(SPA_SOURCES) $(shell find static -type f) build/split-wasm.mjs build/minify-glue.mjs build/paint-first.mjs build/service-worker.mjs build/sw-source.js
 	trunk build --release
 	node build/split-wasm.mjs dist $${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/ciba-approval.wasm
 	node build/minify-glue.mjs dist
+	node build/paint-first.mjs dist
 	node build/service-worker.mjs dist
 	find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.webmanifest' \) \
 	  -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;

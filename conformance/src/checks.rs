@@ -86,7 +86,7 @@ pub const PROMISES: &[(&str, &str)] = &[
     ),
     (
         "csp",
-        "the page's CSP allows wasm and its inline loader by hash, never 'unsafe-inline'",
+        "the page's CSP allows wasm, and its inline scripts and stylesheet by hash, never 'unsafe-inline'",
     ),
     (
         "code-check",
@@ -923,26 +923,18 @@ fn no_store(seen: &[Answer]) -> Result<(), String> {
     }
 }
 
-/// The page's Content-Security-Policy against its own inline scripts.
+/// The page's Content-Security-Policy against its own inline scripts and stylesheets.
 async fn csp(browser: &BrowserSession, page_url: &Url) -> Result<(), String> {
     let page = browser.page(page_url).await.map_err(|e| e.0)?;
     if page.status != reqwest::StatusCode::OK {
         return Err(format!("the page answered {}", page.describe()));
     }
-    let html = Html::parse_document(&String::from_utf8_lossy(&page.body));
-    let scripts = Selector::parse("script:not([src])").expect("a valid selector");
-    let executable = |t: Option<&str>| {
-        matches!(
-            t.map(|t| t.trim().to_ascii_lowercase()).as_deref(),
-            None | Some("" | "module" | "text/javascript" | "application/javascript")
-        )
-    };
-    let inline: Vec<(Option<&str>, String)> = html
-        .select(&scripts)
-        .filter(|s| executable(s.value().attr("type")))
-        .map(|s| (s.value().attr("type"), s.text().collect()))
-        .collect();
-    if !inline.iter().any(|(t, _)| *t == Some("module")) {
+    let inline = inline_code(&String::from_utf8_lossy(&page.body));
+    if !inline
+        .scripts
+        .iter()
+        .any(|(t, _)| t.as_deref() == Some("module"))
+    {
         return Err(format!(
             "{} has no inline <script type=\"module\"> (is --page-url the approval page?)",
             page_url
@@ -958,10 +950,59 @@ async fn csp(browser: &BrowserSession, page_url: &Url) -> Result<(), String> {
     if policies.is_empty() {
         return Err("the page has no Content-Security-Policy header".into());
     }
+    joined(csp_problems(&policies, &inline))
+}
+
+/// What of a page runs or applies from the HTML itself, and so needs its hash in the CSP.
+#[derive(Debug, Default)]
+struct InlineCode {
+    /// Each inline script the browser would run: its `type` and its text.
+    scripts: Vec<(Option<String>, String)>,
+    /// The text of each `<style>` element.
+    styles: Vec<String>,
+}
+
+/// The page's inline scripts and stylesheets, those in a `<template>`'s contents too: the browser
+/// checks them against the CSP once the page clones them into the document. (scraper keeps template
+/// contents as a fragment under the `<template>` element, and `Html::select` walks every node.)
+fn inline_code(html: &str) -> InlineCode {
+    let html = Html::parse_document(html);
+    let scripts = Selector::parse("script:not([src])").expect("a valid selector");
+    let styles = Selector::parse("style").expect("a valid selector");
+    let runs = |t: Option<&str>| {
+        matches!(
+            t.map(|t| t.trim().to_ascii_lowercase()).as_deref(),
+            None | Some("" | "module" | "text/javascript" | "application/javascript")
+        )
+    };
+    // The browser ignores a <style> of another type than text/css.
+    let applies =
+        |t: Option<&str>| t.is_none_or(|t| t.is_empty() || t.eq_ignore_ascii_case("text/css"));
+    InlineCode {
+        scripts: html
+            .select(&scripts)
+            .filter(|s| runs(s.value().attr("type")))
+            .map(|s| {
+                (
+                    s.value().attr("type").map(str::to_owned),
+                    s.text().collect(),
+                )
+            })
+            .collect(),
+        styles: html
+            .select(&styles)
+            .filter(|s| applies(s.value().attr("type")))
+            .map(|s| s.text().collect())
+            .collect(),
+    }
+}
+
+/// What the policies get wrong for the page's inline code.
+fn csp_problems(policies: &[Vec<(String, Vec<String>)>], inline: &InlineCode) -> Vec<String> {
     let mut problems = Vec::new();
-    for policy in &policies {
+    for policy in policies {
         for (name, values) in policy {
-            if (name == "script-src" || name == "default-src")
+            if matches!(name.as_str(), "script-src" | "style-src" | "default-src")
                 && values
                     .iter()
                     .any(|v| v.eq_ignore_ascii_case("'unsafe-inline'"))
@@ -970,19 +1011,19 @@ async fn csp(browser: &BrowserSession, page_url: &Url) -> Result<(), String> {
             }
         }
     }
-    let script_src = policies
-        .iter()
-        .find_map(|p| p.iter().find(|(name, _)| name == "script-src"))
-        .map(|(_, values)| values);
-    match script_src {
+    let directive = |wanted: &str| {
+        policies
+            .iter()
+            .find_map(|p| p.iter().find(|(name, _)| name == wanted))
+    };
+    match directive("script-src") {
         None => problems.push("the policy has no script-src".into()),
-        Some(values) => {
+        Some((_, values)) => {
             if !values.iter().any(|v| v == "'wasm-unsafe-eval'") {
                 problems.push("script-src lacks 'wasm-unsafe-eval'".into());
             }
-            for (_, text) in &inline {
-                let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
-                let source = format!("'sha256-{hash}'");
+            for (_, text) in &inline.scripts {
+                let source = sha256_source(text);
                 if !values.contains(&source) {
                     problems.push(format!(
                         "script-src lacks {source}, the hash of the inline script"
@@ -991,7 +1032,29 @@ async fn csp(browser: &BrowserSession, page_url: &Url) -> Result<(), String> {
             }
         }
     }
-    joined(problems)
+    // Without a style-src the browser applies default-src to styles.
+    match directive("style-src").or_else(|| directive("default-src")) {
+        None => {
+            problems.push("the policy restricts no styles (no style-src or default-src)".into())
+        }
+        Some((name, values)) => {
+            for text in &inline.styles {
+                let source = sha256_source(text);
+                if !values.contains(&source) {
+                    problems.push(format!(
+                        "{name} lacks {source}, the hash of the inline stylesheet"
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// `'sha256-…'`: the CSP source that allows exactly `text` inline.
+fn sha256_source(text: &str) -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
+    format!("'sha256-{hash}'")
 }
 
 /// `default-src 'self'; script-src 'self' …` → directive names (lower-case) and their sources.
@@ -1124,5 +1187,67 @@ mod tests {
         let policy = parse_csp("default-src 'self'; Script-Src 'self' 'wasm-unsafe-eval';");
         assert_eq!(policy[1].0, "script-src");
         assert_eq!(policy[1].1, ["'self'", "'wasm-unsafe-eval'"]);
+    }
+
+    #[test]
+    fn a_module_script_inside_a_template_is_found() {
+        let inline = inline_code(
+            "<!doctype html><html><head><style data-href=/ciba/main-1.css>p{color:red}</style>\
+<style type=text/plain>not css</style></head><body><template id=x><script type=module>import a from '/a.js';\
+</script><link rel=modulepreload href=/a.js></template><script src=/b.js></script></body></html>",
+        );
+        assert_eq!(
+            inline.scripts,
+            [(
+                Some("module".to_owned()),
+                "import a from '/a.js';".to_owned()
+            )]
+        );
+        assert_eq!(inline.styles, ["p{color:red}"]);
+    }
+
+    #[test]
+    fn an_inline_stylesheet_needs_its_hash_in_style_src() {
+        let inline = InlineCode {
+            scripts: vec![(Some("module".into()), "import a from '/a.js';".into())],
+            styles: vec!["p{color:red}".into()],
+        };
+        let script = sha256_source("import a from '/a.js';");
+        let style = sha256_source("p{color:red}");
+        let problems = |policy: &str| csp_problems(&[parse_csp(policy)], &inline);
+        let allowed = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {script}; style-src 'self' {style}"
+        );
+        assert_eq!(problems(&allowed), Vec::<String>::new());
+        let without = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {script}; style-src 'self'"
+        );
+        assert_eq!(
+            problems(&without),
+            [format!(
+                "style-src lacks {style}, the hash of the inline stylesheet"
+            )]
+        );
+        // Without a style-src, default-src governs styles.
+        let by_default =
+            format!("default-src 'self' {style}; script-src 'self' 'wasm-unsafe-eval' {script}");
+        assert_eq!(problems(&by_default), Vec::<String>::new());
+        let neither = format!("script-src 'self' 'wasm-unsafe-eval' {script}");
+        assert_eq!(
+            problems(&neither),
+            ["the policy restricts no styles (no style-src or default-src)"]
+        );
+    }
+
+    #[test]
+    fn unsafe_inline_for_styles_is_reported() {
+        let inline = InlineCode::default();
+        let policy = parse_csp(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'Unsafe-Inline'",
+        );
+        assert_eq!(
+            csp_problems(&[policy], &inline),
+            ["style-src allows 'unsafe-inline'"]
+        );
     }
 }

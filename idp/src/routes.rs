@@ -20,7 +20,7 @@ use crate::{
 /// it serves one) and `/demo/mount` when `demo_pages`.
 pub fn router(state: AppState, spa: Option<Spa>, demo_pages: bool) -> Router {
     let content_security_policy = csp::policy(
-        &spa.as_ref().map(Spa::script_hashes).unwrap_or_default(),
+        &spa.as_ref().map(Spa::inline_hashes).unwrap_or_default(),
         state
             .config
             .clients
@@ -140,6 +140,7 @@ mod tests {
     use axum::http::{Request, StatusCode, header};
     use tower::ServiceExt;
 
+    use crate::csp::InlineHashes;
     use crate::db::Db;
     use crate::spa::Spa;
     use crate::state::AppState;
@@ -259,15 +260,16 @@ mod tests {
     }
 
     /// A provider serving a small built page from `dist` (a fresh folder named `name`), and the
-    /// hash of its inline script.
-    async fn provider_with_page(name: &str) -> (Router, String, std::path::PathBuf) {
+    /// hashes of its inline script and style.
+    async fn provider_with_page(name: &str) -> (Router, InlineHashes, std::path::PathBuf) {
         let dist = std::env::temp_dir().join(format!("ciba-routes-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(
             dist.join("index.html"),
-            "<link rel=\"stylesheet\" href=\"/ciba/main-60aa15abdfbecd52.css\"/><script type=\"module\">\
+            "<style data-href=/ciba/main-60aa15abdfbecd52.css>body{}</style>\
+             <template id=ciba-after-paint><script type=\"module\">\
              import init, * as bindings from '/ciba/app-76e14d1fb836ef44.js';\
-             await init({ module_or_path: '/ciba/app-76e14d1fb836ef44_bg.wasm' });</script>",
+             await init({ module_or_path: '/ciba/app-76e14d1fb836ef44_bg.wasm' });</script></template>",
         )
         .unwrap();
         std::fs::write(dist.join("main-60aa15abdfbecd52.css"), "body{}").unwrap();
@@ -277,8 +279,8 @@ mod tests {
             .await
             .unwrap();
         let spa = Spa::load(dist.clone());
-        let hash = spa.script_hashes().pop().expect("the inline script's hash");
-        (super::router(state, Some(spa), false), hash, dist)
+        let hashes = spa.inline_hashes();
+        (super::router(state, Some(spa), false), hashes, dist)
     }
 
     /// The page's files neither extend nor re-set the session: a file still loading when the
@@ -320,10 +322,10 @@ mod tests {
         assert!(renewed.starts_with("ciba_session="), "{renewed}");
     }
 
-    /// One reading of `dist/index.html` gives both the mount entry point and the CSP's script hash.
+    /// One reading of `dist/index.html` gives both the mount entry point and the CSP's hashes.
     #[tokio::test]
-    async fn the_spa_is_served_with_its_mount_script_and_script_hash() {
-        let (app, hash, dist) = provider_with_page("mount").await;
+    async fn the_spa_is_served_with_its_mount_script_and_inline_hashes() {
+        let (app, hashes, dist) = provider_with_page("mount").await;
         let get = |path: &str| {
             let request = Request::get(path).body(Body::empty()).unwrap();
             app.clone().oneshot(request)
@@ -341,13 +343,29 @@ mod tests {
             .to_str()
             .unwrap()
             .to_owned();
-        assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+        let [script] = &hashes.scripts[..] else {
+            panic!("one inline script: {hashes:?}")
+        };
+        let [style] = &hashes.styles[..] else {
+            panic!("one inline style: {hashes:?}")
+        };
+        assert!(
+            csp.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' 'sha256-{script}';"
+            )),
+            "{csp}"
+        );
+        assert!(
+            csp.contains(&format!("style-src 'self' 'sha256-{style}';")),
+            "{csp}"
+        );
         let body = axum::body::to_bytes(mount.into_body(), 1 << 16)
             .await
             .unwrap();
         let body = String::from_utf8(body.to_vec()).unwrap();
         assert!(
-            body.contains("from \"/ciba/app-76e14d1fb836ef44.js\""),
+            body.contains("from \"/ciba/app-76e14d1fb836ef44.js\"")
+                && body.contains("stylesheet: \"/ciba/main-60aa15abdfbecd52.css\""),
             "{body}"
         );
     }

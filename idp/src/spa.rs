@@ -1,7 +1,7 @@
 //! The built approval page (Trunk's `dist/`) at `/ciba/`: its files with cache headers (the service
 //! worker and manifest included), the mount entry point `/ciba/mount.js`, and the hashes of
-//! `index.html`'s inline scripts for the CSP — all from one reading of `index.html` at start-up
-//! (restart after a rebuild).
+//! `index.html`'s inline scripts and stylesheet for the CSP — all from one reading of `index.html` at
+//! start-up (restart after a rebuild).
 
 use std::path::PathBuf;
 
@@ -12,8 +12,10 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::csp::InlineHashes;
+
 /// Trunk's output directory and its `index.html` as read once (`None` when it could not be read: the
-/// files are still served, but without a mount entry point or script hashes).
+/// files are still served, but without a mount entry point or inline hashes).
 pub struct Spa {
     dist: PathBuf,
     index_html: Option<String>,
@@ -29,11 +31,11 @@ impl Spa {
         Self { dist, index_html }
     }
 
-    /// The base64 SHA-256 of each inline script of `index.html`, for the CSP's `script-src`.
-    pub fn script_hashes(&self) -> Vec<String> {
+    /// The base64 SHA-256 of each inline script and stylesheet of `index.html`, for the CSP.
+    pub fn inline_hashes(&self) -> InlineHashes {
         self.index_html
             .as_deref()
-            .map(script_hashes)
+            .map(inline_hashes)
             .unwrap_or_default()
     }
 
@@ -70,37 +72,44 @@ impl Spa {
     }
 }
 
-/// The SHA-256 (base64) of every `<script>` element without a `src`, as the browser hashes it. Trunk
-/// puts the wasm loader in such a script and gives no way to move it out (trunk-rs/trunk#288).
-fn script_hashes(index_html: &str) -> Vec<String> {
-    inline_scripts(index_html)
-        .into_iter()
-        .map(|script| {
-            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
-        })
-        .collect()
+/// The SHA-256 (base64) of every `<script>` element without a `src` and every `<style>`, as the
+/// browser hashes them. Trunk puts the wasm loader in such a script and gives no way to move it out
+/// (trunk-rs/trunk#288); build/paint-first.mjs puts the stylesheet inline, so the page paints before
+/// any file arrives.
+fn inline_hashes(index_html: &str) -> InlineHashes {
+    let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
+    InlineHashes {
+        scripts: elements(index_html, "script")
+            .filter(|(attributes, _)| !attributes.contains("src="))
+            .map(|(_, text)| hash(text))
+            .collect(),
+        styles: elements(index_html, "style")
+            .map(|(_, text)| hash(text))
+            .collect(),
+    }
 }
 
-/// The text of every `<script>` element without a `src`.
-fn inline_scripts(html: &str) -> Vec<&str> {
-    let mut scripts = Vec::new();
+/// The attributes and text of every `<name …>…</name>` element (also those inside a `<template>`,
+/// which run once the page clones them).
+fn elements<'a>(html: &'a str, name: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    let (open, close) = (format!("<{name}"), format!("</{name}"));
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
-        let after_tag_name = &rest[start + "<script".len()..];
-        let Some(tag_end) = after_tag_name.find('>') else {
-            break;
-        };
-        let attributes = &after_tag_name[..tag_end];
-        let body = &after_tag_name[tag_end + 1..];
-        let Some(close) = body.find("</script") else {
-            break;
-        };
-        if !attributes.contains("src=") {
-            scripts.push(&body[..close]);
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find(&open)?;
+            let after_tag_name = &rest[start + open.len()..];
+            // `<scripts>` or `<style-x>` are other elements.
+            if !after_tag_name.starts_with([' ', '>', '\t', '\n', '\r', '/']) {
+                rest = after_tag_name;
+                continue;
+            }
+            let tag_end = after_tag_name.find('>')?;
+            let body = &after_tag_name[tag_end + 1..];
+            let end = body.find(&close)?;
+            rest = &body[end..];
+            return Some((&after_tag_name[..tag_end], &body[..end]));
         }
-        rest = &body[close..];
-    }
-    scripts
+    })
 }
 
 /// The loader behind the mount entry point (`/ciba/mount.js`, src/mount.rs), pointing at this build's
@@ -113,7 +122,7 @@ fn mount_script(index_html: &str) -> Option<String> {
     };
     let glue = between("import init, * as bindings from '", "'")?;
     let wasm = between("module_or_path: '", "'")?;
-    let css = stylesheet_href(index_html)?;
+    let css = elements(index_html, "style").find_map(|(tag, _)| attribute(tag, "data-href"))?;
     Some(format!(
         r#"// ciba-approval's mount entry point (docs/embedding.md); generated by ciba-idp from this build.
 import init, {{ mount as mountApproval }} from "{glue}";
@@ -129,17 +138,6 @@ export async function mount(element, options = {{}}) {{
 }}
 "#
     ))
-}
-
-/// The `href` of the page's stylesheet `<link>`, as Trunk writes it (`rel="stylesheet" href="…"`) or
-/// minified (`href=/ciba/main-….css … rel=stylesheet`).
-fn stylesheet_href(index_html: &str) -> Option<String> {
-    index_html
-        .split("<link")
-        .skip(1)
-        .filter_map(|rest| rest.split('>').next())
-        .find(|tag| attribute(tag, "rel").as_deref() == Some("stylesheet"))
-        .and_then(|tag| attribute(tag, "href"))
 }
 
 /// An attribute's value in the inside of an HTML tag, quoted or not.
@@ -201,31 +199,36 @@ fn is_hashed_asset(path: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The shape of Trunk's `dist/index.html`: a stylesheet link, preloads, and the inline loader.
-    const TRUNK_INDEX: &str = r#"<!DOCTYPE html><html><head>
-<link rel="stylesheet" href="/ciba/main-60aa15abdfbecd52.css" integrity="sha384-x"/>
-<link rel="modulepreload" href="/ciba/ciba-approval-76e14d1fb836ef44.js" crossorigin="anonymous">
+    /// The shape of the built `dist/index.html` (Trunk's, then build/paint-first.mjs): the
+    /// stylesheet inline, and Trunk's loader and preloads in the template cloned after the paint.
+    const BUILT_INDEX: &str = r#"<!DOCTYPE html><html><head>
+<style data-href="/ciba/main-60aa15abdfbecd52.css">body{color:red}</style>
 <script src="/other.js"></script>
-<script type="module">
+</head><body><template id="ciba-after-paint"><script type="module">
 import init, * as bindings from '/ciba/ciba-approval-76e14d1fb836ef44.js';
 const wasm = await init({ module_or_path: '/ciba/ciba-approval-76e14d1fb836ef44_bg.wasm' });
 window.wasmBindings = bindings;
-</script></head><body></body></html>"#;
+</script><link rel="modulepreload" href="/ciba/ciba-approval-76e14d1fb836ef44.js" crossorigin="anonymous"></template>
+<scripts>not a script</scripts><script>start()</script></body></html>"#;
 
     #[test]
-    fn hashes_only_inline_scripts() {
-        let scripts = inline_scripts(TRUNK_INDEX);
-        assert_eq!(scripts.len(), 1, "{scripts:?}");
-        assert!(scripts[0].starts_with("\nimport init, * as bindings from"));
-        assert!(scripts[0].ends_with("window.wasmBindings = bindings;\n"));
-        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(scripts[0]));
-        assert_eq!(script_hashes(TRUNK_INDEX), [expected]);
-        assert!(script_hashes("<p>no scripts</p>").is_empty());
+    fn hashes_inline_scripts_and_styles() {
+        let hash =
+            |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
+        let loader = "\nimport init, * as bindings from '/ciba/ciba-approval-76e14d1fb836ef44.js';\n\
+                      const wasm = await init({ module_or_path: '/ciba/ciba-approval-76e14d1fb836ef44_bg.wasm' });\n\
+                      window.wasmBindings = bindings;\n";
+        let hashes = inline_hashes(BUILT_INDEX);
+        // The loader in the template too (it runs once cloned); not the one with a `src`.
+        assert_eq!(hashes.scripts, [hash(loader), hash("start()")]);
+        assert_eq!(hashes.styles, [hash("body{color:red}")]);
+        let none = inline_hashes("<p>no scripts</p>");
+        assert!(none.scripts.is_empty() && none.styles.is_empty());
     }
 
     #[test]
     fn mount_script_points_at_this_builds_hashed_files() {
-        let script = mount_script(TRUNK_INDEX).expect("a mount script");
+        let script = mount_script(BUILT_INDEX).expect("a mount script");
         assert!(
             script.contains(
                 r#"import init, { mount as mountApproval } from "/ciba/ciba-approval-76e14d1fb836ef44.js";"#
@@ -243,17 +246,17 @@ window.wasmBindings = bindings;
             "{script}"
         );
         assert!(script.contains("export async function mount(element, options = {})"));
-        // Without Trunk's loader or stylesheet there is nothing to point at.
+        // Without Trunk's loader or the stylesheet's name there is nothing to point at.
         assert_eq!(mount_script("<html></html>"), None);
-        let no_css = TRUNK_INDEX.replace("rel=\"stylesheet\"", "rel=\"preload\"");
+        let no_css = BUILT_INDEX.replace(" data-href=", " data-from=");
         assert_eq!(mount_script(&no_css), None);
     }
 
     /// Trunk's `minify = "on_release"` drops quotes and reorders nothing we rely on.
     #[test]
     fn mount_script_reads_a_minified_index_too() {
-        let minified = r#"<!doctype html><html lang=en><title>x</title><script type=module>import init, * as bindings from '/ciba/a-0123456789abcdef.js';
-const wasm = await init({ module_or_path: '/ciba/a-0123456789abcdef_bg.wasm' });</script><link href=/ciba/main-0123456789abcdef.css integrity=sha384-x rel=stylesheet><link crossorigin href=/ciba/a-0123456789abcdef.js rel=modulepreload></head>"#;
+        let minified = r#"<!doctype html><html lang=en><title>x</title><style data-href=/ciba/main-0123456789abcdef.css>a{}</style></head><body><template id=ciba-after-paint><script type=module>import init, * as bindings from '/ciba/a-0123456789abcdef.js';
+const wasm = await init({ module_or_path: '/ciba/a-0123456789abcdef_bg.wasm' });</script><link crossorigin href=/ciba/a-0123456789abcdef.js rel=modulepreload></template>"#;
         let script = mount_script(minified).expect("a mount script");
         assert!(
             script.contains(r#"{ stylesheet: "/ciba/main-0123456789abcdef.css", ...options }"#),
@@ -273,7 +276,7 @@ const wasm = await init({ module_or_path: '/ciba/a-0123456789abcdef_bg.wasm' });
         use tower::ServiceExt;
         let dist = std::env::temp_dir().join(format!("ciba-spa-test-{}", std::process::id()));
         std::fs::create_dir_all(dist.join("icons")).unwrap();
-        std::fs::write(dist.join("index.html"), TRUNK_INDEX).unwrap();
+        std::fs::write(dist.join("index.html"), BUILT_INDEX).unwrap();
         std::fs::write(
             dist.join("sw.js"),
             "self.addEventListener(\"fetch\", () => {});",

@@ -56,8 +56,10 @@ enum Fault {
     NoStoreStrippedFromOneAnswer,
     /// The page's script-src allows 'unsafe-inline'.
     CspAllowsUnsafeInline,
-    /// The page's inline loader is not the one the CSP hash was made for.
+    /// The page's first inline script is not the one the CSP hash was made for.
     CspHashOfOtherScript,
+    /// The page's inline stylesheet is not the one the CSP hash was made for.
+    CspHashOfOtherStyle,
     /// With the code check on, the list gives the answer away: `bindingMessage` put back.
     ListLeaksTheCode,
     /// With the code check on, every approval arrives with the right pick, whatever was picked.
@@ -94,6 +96,7 @@ const TABLE: &[(Fault, &[&str])] = &[
     (NoStoreStrippedFromOneAnswer, &["no-store"]),
     (CspAllowsUnsafeInline, &["csp"]),
     (CspHashOfOtherScript, &["csp"]),
+    (CspHashOfOtherStyle, &["csp"]),
     (ListLeaksTheCode, &["code-check"]),
     (EveryPickMadeRight, &["code-check"]),
 ];
@@ -535,12 +538,22 @@ impl Proxy {
                 }
             }
             CspHashOfOtherScript if path == "/ciba/" && *status == StatusCode::OK => {
-                // One statement more inside the inline loader, however the page writes its tag
-                // (`<script type="module">`, or minified `<script type=module>`).
+                // One statement more inside the first inline script, however the page writes its
+                // tag (`<script type="module">`, or minified `<script type=module>`).
                 let mut html = String::from_utf8(got.body.clone()).unwrap();
                 let tag = html.find("<script").expect("the page has an inline script");
                 let body = tag + html[tag..].find('>').expect("the tag closes") + 1;
                 html.insert_str(body, "\nconsole.log(1);");
+                got.body = html.into_bytes();
+            }
+            CspHashOfOtherStyle if path == "/ciba/" && *status == StatusCode::OK => {
+                // One rule more inside the inline stylesheet.
+                let mut html = String::from_utf8(got.body.clone()).unwrap();
+                let tag = html
+                    .find("<style")
+                    .expect("the page has an inline stylesheet");
+                let body = tag + html[tag..].find('>').expect("the tag closes") + 1;
+                html.insert_str(body, "p{color:red}");
                 got.body = html.into_bytes();
             }
             _ => {}

@@ -63,16 +63,22 @@ public sealed class CibaApprovalOptions
     }
 
     /// <summary>
-    /// The page's Content-Security-Policy: own files only, WebAssembly compilation, and the SHA-256 of
-    /// each inline script of the built index.html (Trunk's module loader) — never 'unsafe-inline' or
-    /// 'unsafe-eval'. Logos from <see cref="LogoOrigins"/>; framed only by <see cref="AllowedEmbedOrigins"/>.
+    /// The page's Content-Security-Policy: own files only, WebAssembly compilation, the SHA-256 of each
+    /// inline script of the built index.html (Trunk's module loader, the page's own) in script-src and
+    /// of each inline stylesheet in style-src — never 'unsafe-inline' or 'unsafe-eval'. Logos from
+    /// <see cref="LogoOrigins"/>; framed only by <see cref="AllowedEmbedOrigins"/>.
     /// </summary>
     public string ContentSecurityPolicy(string? indexHtml)
     {
         var scriptSrc = new List<string> { "'self'", "'wasm-unsafe-eval'" };
         foreach (var script in InlineScripts(indexHtml ?? ""))
         {
-            scriptSrc.Add($"'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(script)))}'");
+            scriptSrc.Add(Sha256Source(script));
+        }
+        var styleSrc = new List<string> { "'self'" };
+        foreach (var style in InlineStyles(indexHtml ?? ""))
+        {
+            styleSrc.Add(Sha256Source(style));
         }
         var imgSrc = new List<string> { "'self'" };
         foreach (var logo in LogoOrigins)
@@ -87,7 +93,7 @@ public sealed class CibaApprovalOptions
         return string.Join("; ",
             "default-src 'self'",
             $"script-src {string.Join(' ', scriptSrc)}",
-            "style-src 'self'",
+            $"style-src {string.Join(' ', styleSrc)}",
             $"img-src {string.Join(' ', imgSrc)}",
             "connect-src 'self'",
             "base-uri 'none'",
@@ -104,7 +110,14 @@ public sealed class CibaApprovalOptions
             .Distinct(StringComparer.Ordinal)
             .ToArray();
 
-    /// <summary>The text of every &lt;script&gt; without a src attribute, exactly as the browser hashes it.</summary>
+    /// <summary>'sha256-…': the CSP source that allows exactly <paramref name="text"/> inline.</summary>
+    private static string Sha256Source(string text) =>
+        $"'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(text)))}'";
+
+    /// <summary>
+    /// The text of every &lt;script&gt; without a src attribute, exactly as the browser hashes it — those
+    /// inside a &lt;template&gt; too: the browser checks them when the page clones them into the document.
+    /// </summary>
     public static List<string> InlineScripts(string html)
     {
         var scripts = new List<string>();
@@ -127,5 +140,37 @@ public sealed class CibaApprovalOptions
             rest = body[close..];
         }
         return scripts;
+    }
+
+    /// <summary>
+    /// The text of every &lt;style&gt; element, exactly as the browser hashes it: the build puts the page's
+    /// stylesheet inline, so that the page paints its placeholder from the HTML alone.
+    /// </summary>
+    public static List<string> InlineStyles(string html)
+    {
+        var styles = new List<string>();
+        var rest = html.AsSpan();
+        while (true)
+        {
+            var start = rest.IndexOf("<style", StringComparison.OrdinalIgnoreCase);
+            if (start < 0) break;
+            var afterName = rest[(start + "<style".Length)..];
+            if (afterName.Length == 0) break;
+            // The tag name ends at white space, '/' or '>': "<styles>" or "<style-x>" is another element.
+            var next = afterName[0];
+            if (!char.IsWhiteSpace(next) && next != '/' && next != '>')
+            {
+                rest = afterName;
+                continue;
+            }
+            var tagEnd = afterName.IndexOf('>');
+            if (tagEnd < 0) break;
+            var body = afterName[(tagEnd + 1)..];
+            var close = body.IndexOf("</style", StringComparison.OrdinalIgnoreCase);
+            if (close < 0) break;
+            styles.Add(body[..close].ToString());
+            rest = body[close..];
+        }
+        return styles;
     }
 }

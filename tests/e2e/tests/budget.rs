@@ -66,11 +66,12 @@ async fn the_first_load_stays_within_the_committed_budget() {
             .filter(|e| e["path"].as_str().is_some_and(|p| p.contains(part)))
             .count()
     };
-    // The app's wasm, its JS glue and the split module's loader (build/split-wasm.mjs), the CSS; not
-    // the consent page's code, which waits for a consent page.
+    // The app's wasm, its JS glue and the split module's loader (build/split-wasm.mjs); the CSS is
+    // inside index.html (build/paint-first.mjs); not the consent page's code, which waits for a
+    // consent page.
     assert!(
-        assets(".wasm") == 1 && assets(".js") == 2 && assets(".css") == 1,
-        "the wasm, its JS glue and loader and the CSS were all counted: {entries:?}"
+        assets(".wasm") == 1 && assets(".js") == 2 && assets(".css") == 0,
+        "the wasm, its JS glue and loader were all counted, and no stylesheet: {entries:?}"
     );
     assert_eq!(assets("split-consent"), 0, "{entries:?}");
     assert!(
@@ -84,8 +85,8 @@ async fn the_first_load_stays_within_the_committed_budget() {
     browser.quit().await;
 }
 
-/// No waterfall: the wasm, its JS glue, the CSS and the two API calls the list needs (the list and
-/// who is signed in, preloaded by index.html) are requested together while the HTML is read, each
+/// No waterfall: the wasm, its JS glue and the two API calls the list needs (the list and who is
+/// signed in, preloaded by index.html) are requested together as soon as the page has painted, each
 /// once, and nothing is left to ask when the wasm arrives — two round trips to a rendered list.
 /// Measured on a network with a 150 ms round trip, where every extra trip would show; the margins
 /// are relative, so a busy machine does not fail it.
@@ -118,8 +119,8 @@ async fn the_first_load_takes_two_round_trips() {
             .collect::<Vec<_>>()
     };
     let assets = find(&|p| p.ends_with(".wasm") || p.ends_with(".js") || p.ends_with(".css"));
-    // The wasm, its glue and the split module's loader, the CSS.
-    assert_eq!(assets.len(), 4, "{timeline}");
+    // The wasm, its glue and the split module's loader.
+    assert_eq!(assets.len(), 3, "{timeline}");
     let api = find(&|p| p == "/api/ciba/requests" || p == "/api/ciba/session");
     // Asked once each: the app's own calls took the preloaded answers instead of asking again.
     assert_eq!(
@@ -341,6 +342,48 @@ async fn a_placeholder_shows_until_the_app_starts() {
         // The inline script ran under the strict CSP (its hash is in the policy): no violation.
         browser.quit().await;
     }
+}
+
+/// The placeholder paints from the HTML alone (issue 16: LCP): its stylesheet is inline, and nothing
+/// — not the app's files, not the API — is asked for before that first paint, so the paint waits
+/// for no request (also in Lighthouse's simulation, which counts every request finished before it).
+#[tokio::test]
+async fn the_placeholder_paints_before_anything_is_fetched() {
+    let (_idp, browser) = cold_load_signed_in(None).await;
+    let timeline = browser
+        .eval(
+            r#"
+            const paint = performance.getEntriesByName('first-contentful-paint')[0];
+            return {
+              paint: paint ? paint.startTime : null,
+              fetched: performance.getEntriesByType('resource')
+                .map((e) => ({ path: new URL(e.name).pathname, start: e.startTime }))
+                .filter((e) => /\.(js|wasm|css)$/.test(e.path) || e.path.startsWith('/api/')),
+              linked: document.querySelectorAll('link[rel=stylesheet]').length,
+              styled: getComputedStyle(document.body).margin,
+            };
+            "#,
+        )
+        .await;
+    println!("{timeline:#}");
+    let paint = timeline["paint"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("the page painted: {timeline}"));
+    let fetched = timeline["fetched"].as_array().unwrap();
+    // The wasm, its glue, the split module's loader, the list and who is signed in.
+    assert!(fetched.len() >= 5, "{timeline}");
+    let early: Vec<_> = fetched
+        .iter()
+        .filter(|e| e["start"].as_f64().unwrap() < paint)
+        .collect();
+    assert!(
+        early.is_empty(),
+        "asked for before the first paint at {paint:.1} ms: {early:?}"
+    );
+    assert_eq!(timeline["linked"], 0, "no stylesheet file: {timeline}");
+    // main.css's `body { margin: 0 }` applies, from index.html.
+    assert_eq!(timeline["styled"], "0px", "{timeline}");
+    browser.quit().await;
 }
 
 /// Asserts that each of the `requests` (resource timing entries) left less than a round trip after

@@ -91,10 +91,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn bytes() -> String {
     let dist = workspace_root().join("dist");
     let index = std::fs::read_to_string(dist.join("index.html")).expect("build the SPA first");
-    // Every file index.html names that the browser fetches before the list shows: the stylesheet,
-    // the JS glue, the wasm and the manifest (not the home-screen icon, which Chromium leaves).
+    // Every file index.html names that the browser fetches before the list shows: the JS glue, the
+    // wasm and the manifest (not the home-screen icon, which Chromium leaves, and not the stylesheet,
+    // which is inline: its `data-href` names the file only mount.js links).
     let mut assets = vec!["index.html".to_owned()];
     for (at, _) in index.match_indices("/ciba/") {
+        if index[..at].ends_with("data-href=") {
+            continue;
+        }
         let rest = &index[at + "/ciba/".len()..];
         // Trunk's minified HTML leaves most attribute values unquoted; its minified scripts quote
         // with backticks.
