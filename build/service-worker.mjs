@@ -19,9 +19,10 @@ function files(dir) {
 
 // What a page load needs and never changes under its name, plus the icons and manifest the
 // installed app shows. Not the compressed copies (the server picks those), not index.html (the
-// worker fetches it as the shell), not sw.js itself.
+// worker fetches it as the shell), not sw.js itself, not the stylesheet (index.html has it inline;
+// only mount.js, outside the worker's scope, links the file).
 const precached = (name) =>
-  /\.(js|wasm|css|png|webmanifest)$/.test(name) && name !== "sw.js";
+  /\.(js|wasm|png|webmanifest)$/.test(name) && name !== "sw.js";
 const assets = files(dist).filter(precached).sort();
 if (!assets.some((name) => name.endsWith(".wasm"))) throw new Error(`no wasm in ${dist}: build first`);
 

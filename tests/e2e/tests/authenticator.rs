@@ -371,11 +371,12 @@ async fn a_clients_request_reaches_the_phone_as_a_notification_within_two_second
 
     // What a tap opens (the worker's notificationclick goes to this address).
     browser.goto(provider.host.url(url)).await;
+    // The consent page is there once it can be approved (its code and the request both loaded).
+    browser.wait_for("#approve").await;
     let page = browser.wait_for("main").await.text().await.unwrap();
     assert!(
         page.contains("Demo Client") && page.contains("Till 3: 4711"),
         "{page}"
     );
-    assert!(browser.exists("#approve").await);
     browser.quit().await;
 }
