@@ -118,45 +118,33 @@ public sealed class CibaApprovalOptions
     /// The text of every &lt;script&gt; without a src attribute, exactly as the browser hashes it — those
     /// inside a &lt;template&gt; too: the browser checks them when the page clones them into the document.
     /// </summary>
-    public static List<string> InlineScripts(string html)
-    {
-        var scripts = new List<string>();
-        var rest = html.AsSpan();
-        while (true)
-        {
-            var start = rest.IndexOf("<script", StringComparison.OrdinalIgnoreCase);
-            if (start < 0) break;
-            var afterName = rest[(start + "<script".Length)..];
-            var tagEnd = afterName.IndexOf('>');
-            if (tagEnd < 0) break;
-            var attributes = afterName[..tagEnd];
-            var body = afterName[(tagEnd + 1)..];
-            var close = body.IndexOf("</script", StringComparison.OrdinalIgnoreCase);
-            if (close < 0) break;
-            if (attributes.IndexOf("src=", StringComparison.OrdinalIgnoreCase) < 0)
-            {
-                scripts.Add(body[..close].ToString());
-            }
-            rest = body[close..];
-        }
-        return scripts;
-    }
+    public static List<string> InlineScripts(string html) =>
+        InlineElements(html, "script")
+            .Where(e => e.Attributes.IndexOf("src=", StringComparison.OrdinalIgnoreCase) < 0)
+            .Select(e => e.Text)
+            .ToList();
 
     /// <summary>
     /// The text of every &lt;style&gt; element, exactly as the browser hashes it: the build puts the page's
     /// stylesheet inline, so that the page paints its placeholder from the HTML alone.
     /// </summary>
-    public static List<string> InlineStyles(string html)
+    public static List<string> InlineStyles(string html) =>
+        InlineElements(html, "style").Select(e => e.Text).ToList();
+
+    /// <summary>The attributes and text of every &lt;name …&gt;…&lt;/name&gt; element of <paramref name="html"/>.</summary>
+    private static List<(string Attributes, string Text)> InlineElements(string html, string name)
     {
-        var styles = new List<string>();
+        var elements = new List<(string Attributes, string Text)>();
+        var open = "<" + name;
+        var close = "</" + name;
         var rest = html.AsSpan();
         while (true)
         {
-            var start = rest.IndexOf("<style", StringComparison.OrdinalIgnoreCase);
+            var start = rest.IndexOf(open, StringComparison.OrdinalIgnoreCase);
             if (start < 0) break;
-            var afterName = rest[(start + "<style".Length)..];
+            var afterName = rest[(start + open.Length)..];
             if (afterName.Length == 0) break;
-            // The tag name ends at white space, '/' or '>': "<styles>" or "<style-x>" is another element.
+            // The tag name ends at white space, '/' or '>': "<scripts>" or "<style-x>" is another element.
             var next = afterName[0];
             if (!char.IsWhiteSpace(next) && next != '/' && next != '>')
             {
@@ -166,11 +154,11 @@ public sealed class CibaApprovalOptions
             var tagEnd = afterName.IndexOf('>');
             if (tagEnd < 0) break;
             var body = afterName[(tagEnd + 1)..];
-            var close = body.IndexOf("</style", StringComparison.OrdinalIgnoreCase);
-            if (close < 0) break;
-            styles.Add(body[..close].ToString());
-            rest = body[close..];
+            var end = body.IndexOf(close, StringComparison.OrdinalIgnoreCase);
+            if (end < 0) break;
+            elements.Add((afterName[..tagEnd].ToString(), body[..end].ToString()));
+            rest = body[end..];
         }
-        return styles;
+        return elements;
     }
 }
