@@ -80,7 +80,7 @@ fn inline_hashes(index_html: &str) -> InlineHashes {
     let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
     InlineHashes {
         scripts: elements(index_html, "script")
-            .filter(|(attributes, _)| !attributes.contains("src="))
+            .filter(|(attributes, _)| attribute(attributes, "src").is_none())
             .map(|(_, text)| hash(text))
             .collect(),
         styles: elements(index_html, "style")
@@ -209,7 +209,7 @@ import init, * as bindings from '/ciba/ciba-approval-76e14d1fb836ef44.js';
 const wasm = await init({ module_or_path: '/ciba/ciba-approval-76e14d1fb836ef44_bg.wasm' });
 window.wasmBindings = bindings;
 </script><link rel="modulepreload" href="/ciba/ciba-approval-76e14d1fb836ef44.js" crossorigin="anonymous"></template>
-<scripts>not a script</scripts><script>start()</script></body></html>"#;
+<scripts>not a script</scripts><script>start()</script><script data-src=x>data()</script></body></html>"#;
 
     #[test]
     fn hashes_inline_scripts_and_styles() {
@@ -219,8 +219,12 @@ window.wasmBindings = bindings;
                       const wasm = await init({ module_or_path: '/ciba/ciba-approval-76e14d1fb836ef44_bg.wasm' });\n\
                       window.wasmBindings = bindings;\n";
         let hashes = inline_hashes(BUILT_INDEX);
-        // The loader in the template too (it runs once cloned); not the one with a `src`.
-        assert_eq!(hashes.scripts, [hash(loader), hash("start()")]);
+        // The loader in the template too (it runs once cloned); not the one with a `src` (a
+        // `data-src` is no `src`).
+        assert_eq!(
+            hashes.scripts,
+            [hash(loader), hash("start()"), hash("data()")]
+        );
         assert_eq!(hashes.styles, [hash("body{color:red}")]);
         let none = inline_hashes("<p>no scripts</p>");
         assert!(none.scripts.is_empty() && none.styles.is_empty());
