@@ -7,10 +7,15 @@ use leptos::prelude::*;
 /// to load. Decorative: the client's name is always shown beside it.
 #[component]
 pub fn ClientLogo(name: String, logo_uri: Option<String>) -> impl IntoView {
-    let initial = name
-        .chars()
-        .find(|c| c.is_alphanumeric())
-        .map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect());
+    // The browser's Unicode tables, not Rust's: char::is_alphanumeric and char::to_uppercase
+    // would link ~16 KB of tables into the wasm (-5.9 KB brotli measured).
+    let initial = js_sys::RegExp::new(r"[\p{Alphabetic}\p{N}]", "u")
+        .exec(&name)
+        .and_then(|found| found.get(0).as_string())
+        .map_or_else(
+            || "?".to_owned(),
+            |letter| js_sys::JsString::from(letter).to_upper_case().into(),
+        );
     let logo = logo_uri.filter(|uri| uri.to_ascii_lowercase().starts_with("https://"));
     let failed = RwSignal::new(false);
     view! {

@@ -258,6 +258,7 @@ async fn a_client_without_a_usable_logo_shows_its_initial() {
         with_logo("none", "kitchen TV", None),
         with_logo("script", "Evil", Some("javascript:alert(1)")),
         with_logo("broken", "Till 3", Some("https://invalid.invalid/logo.png")),
+        with_logo("accented", "«élan» café", None),
     ]);
     let (root, _mounted) = mount_list(&api);
 
@@ -276,6 +277,8 @@ async fn a_client_without_a_usable_logo_shows_its_initial() {
     // An https logo is tried; when it fails to load, the initial takes its place.
     find(&root, "a[data-request-id='broken'] .client-initial").await;
     assert_eq!(initial("broken").as_deref(), Some("T"));
+    // The first letter, past punctuation, in upper case — also beyond ASCII.
+    assert_eq!(initial("accented").as_deref(), Some("É"));
     assert!(!exists(&root, "img"));
     let logo = root.query_selector(".client-logo").unwrap().unwrap();
     assert_eq!(logo.get_attribute("aria-hidden").as_deref(), Some("true"));
