@@ -5,6 +5,7 @@
 
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace CibaApproval;
 
@@ -120,9 +121,16 @@ public sealed class CibaApprovalOptions
     /// </summary>
     public static List<string> InlineScripts(string html) =>
         InlineElements(html, "script")
-            .Where(e => e.Attributes.IndexOf("src=", StringComparison.OrdinalIgnoreCase) < 0)
+            .Where(e => !SrcAttribute.IsMatch(e.Attributes))
             .Select(e => e.Text)
             .ToList();
+
+    /// <summary>
+    /// A src attribute, which makes a script external: by its name, so that a data-src attribute does
+    /// not leave an inline script out of the policy.
+    /// </summary>
+    private static readonly Regex SrcAttribute =
+        new(@"(?:^|\s)src(?:\s*=|\s|/|$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     /// <summary>
     /// The text of every &lt;style&gt; element, exactly as the browser hashes it: the build puts the page's
