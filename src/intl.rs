@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use js_sys::{Date, Intl::RelativeTimeFormat, Object, Reflect};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::i18n::{I18nLocaleTrait, Locale};
 
@@ -43,12 +43,23 @@ fn relative_time_format(locale: Locale) -> RelativeTimeFormat {
     RELATIVE_TIME_FORMAT.with_borrow_mut(|cached| match cached {
         Some((cached_locale, format)) if *cached_locale == locale => format.clone(),
         _ => {
-            let locales = js_sys::Array::of1(&JsValue::from_str(locale.as_str()));
-            let format = RelativeTimeFormat::new(&locales, &options(&[("numeric", "auto")]));
+            let format = made_by_the_page(locale).unwrap_or_else(|| {
+                let locales = js_sys::Array::of1(&JsValue::from_str(locale.as_str()));
+                RelativeTimeFormat::new(&locales, &options(&[("numeric", "auto")]))
+            });
             *cached = Some((locale, format.clone()));
             format
         }
     })
+}
+
+/// The formatter index.html's script made while the wasm was on its way (with the same options),
+/// if it speaks `locale`.
+fn made_by_the_page(locale: Locale) -> Option<RelativeTimeFormat> {
+    let made = Reflect::get(&js_sys::global(), &JsValue::from_str("cibaRelativeTimeFormat")).ok()?;
+    let made = made.dyn_into::<RelativeTimeFormat>().ok()?;
+    let speaks = Reflect::get(&made.resolved_options(), &JsValue::from_str("locale")).ok()?;
+    (speaks.as_string()? == locale.as_str()).then_some(made)
 }
 
 /// The time of day of an instant (milliseconds since the epoch): "8:15 PM", "20:15".
