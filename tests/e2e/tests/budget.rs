@@ -174,6 +174,100 @@ async fn the_first_load_takes_two_round_trips() {
     browser.quit().await;
 }
 
+/// Run in every page before its own scripts: records whether `ciba:list-data` was marked in the task
+/// that marked `ciba:main` (a zero timeout set then has not run yet), and how many animation frames
+/// found the list's "Loading…" line in the document.
+const WATCH_FIRST_FRAME: &str = r#"
+    window.firstFrame = { dataInMainTask: null, loadingFrames: 0 };
+    const mark = performance.mark.bind(performance);
+    let mainTaskOver = null;
+    performance.mark = (name, ...rest) => {
+      if (name === "ciba:main") {
+        mainTaskOver = false;
+        setTimeout(() => { mainTaskOver = true; });
+      }
+      if (name === "ciba:list-data" && window.firstFrame.dataInMainTask === null) {
+        window.firstFrame.dataInMainTask = mainTaskOver === false;
+      }
+      return mark(name, ...rest);
+    };
+    const frame = () => {
+      if (document.querySelector("[data-state=loading]")) window.firstFrame.loadingFrames++;
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+"#;
+
+/// The list (and who is signed in) reach the app in the task that starts it: index.html reads the
+/// preloads' answers while the wasm is on its way and hands them over (`window.cibaEarly`), so
+/// the app's first frame shows the list, never "Loading…", and no task or frame comes between.
+#[tokio::test]
+async fn the_preloaded_list_is_in_the_apps_first_frame() {
+    let idp = Idp::start().await;
+    idp.ask_alice("openid profile", "Till 3: 4711").await;
+    let browser = Browser::signed_in_as(&idp, "alice").await;
+    browser.wait_for("a[data-request-id]").await;
+    browser
+        .driver
+        .cdp()
+        .send_raw(
+            "Page.addScriptToEvaluateOnNewDocument",
+            serde_json::json!({ "source": WATCH_FIRST_FRAME }),
+        )
+        .await
+        .unwrap();
+    browser.forget_everything_cached(&idp.url("")).await;
+    browser.goto(idp.url("/ciba/")).await;
+    browser.wait_for("a[data-request-id]").await;
+    let seen = browser.eval("return window.firstFrame;").await;
+    assert_eq!(
+        seen,
+        serde_json::json!({ "dataInMainTask": true, "loadingFrames": 0 }),
+        "the list arrived in the app's first task and no frame showed it loading"
+    );
+    browser.quit().await;
+}
+
+/// The formatter for "Started 2 minutes ago" is made once per page, by index.html while the wasm is
+/// on its way (its first costs ~100 ms on a slow phone), and the app uses that one instead of
+/// making its own in the list's first render.
+#[tokio::test]
+async fn the_list_uses_the_date_formatter_the_page_made_early() {
+    for (language, ago) in [("en-US", "ago"), ("de-DE", "vor")] {
+        let idp = Idp::start().await;
+        idp.ask_alice("openid profile", "Till 3: 4711").await;
+        let browser = Browser::start_in_language(language).await;
+        browser
+            .driver
+            .cdp()
+            .send_raw(
+                "Page.addScriptToEvaluateOnNewDocument",
+                serde_json::json!({ "source": r#"
+                    window.formattersMade = 0;
+                    Intl.RelativeTimeFormat = new Proxy(Intl.RelativeTimeFormat, {
+                      construct(target, args, newTarget) {
+                        window.formattersMade++;
+                        return Reflect.construct(target, args, newTarget);
+                      },
+                    });
+                "# }),
+            )
+            .await
+            .unwrap();
+        browser.goto(idp.url("/ciba/")).await;
+        browser.sign_in("alice", "alice").await;
+        let started = browser.wait_for("time.started").await.text().await.unwrap();
+        assert!(started.contains(ago), "{language}: {started:?}");
+        let made = browser.eval("return window.formattersMade;").await;
+        assert_eq!(
+            made,
+            serde_json::json!(1),
+            "{language}: one formatter for the page"
+        );
+        browser.quit().await;
+    }
+}
+
 /// The preloaded list is the start of the usual polling: the next poll asks with the preloaded
 /// answer's `ETag` and an unchanged list comes back as a bodiless 304.
 #[tokio::test]
