@@ -56,7 +56,11 @@ fn relative_time_format(locale: Locale) -> RelativeTimeFormat {
 /// The formatter index.html's script made while the wasm was on its way (with the same options),
 /// if it speaks `locale`.
 fn made_by_the_page(locale: Locale) -> Option<RelativeTimeFormat> {
-    let made = Reflect::get(&js_sys::global(), &JsValue::from_str("cibaRelativeTimeFormat")).ok()?;
+    let made = Reflect::get(
+        &js_sys::global(),
+        &JsValue::from_str("cibaRelativeTimeFormat"),
+    )
+    .ok()?;
     let made = made.dyn_into::<RelativeTimeFormat>().ok()?;
     let speaks = Reflect::get(&made.resolved_options(), &JsValue::from_str("locale")).ok()?;
     (speaks.as_string()? == locale.as_str()).then_some(made)
