@@ -97,6 +97,12 @@ pub trait Api {
     /// Pending requests for the signed-in user, newest first; `None` when they are unchanged since
     /// the listing tagged `if_none_match` (a 304, which costs no body).
     fn requests(&self, if_none_match: Option<String>) -> ApiFuture<Option<Listing>>;
+    /// The pending list if the page already holds it (index.html read it while the wasm was on its
+    /// way), taken once; `None` when it is not in yet or was no list, and the list asks with
+    /// [`Api::requests`].
+    fn preloaded_requests(&self) -> Option<Listing> {
+        None
+    }
     fn request(&self, internal_id: &str) -> ApiFuture<LoginRequest>;
     fn complete(&self, decision: CompleteRequest) -> ApiFuture<Completed>;
     /// The host's sign-out page, which the page navigates to (see [`sign_in::sign_out`]).
@@ -192,6 +198,14 @@ impl Api for HttpApi {
             let text = read_text(&response).await?;
             let requests = json::parse(&text).ok_or(ApiError::Server(response.status()))?;
             Ok(Some(Listing { requests, etag }))
+        })
+    }
+
+    fn preloaded_requests(&self) -> Option<Listing> {
+        let (response, text) = take_early_answer(&self.url("/requests"))?;
+        Some(Listing {
+            requests: json::parse(&text)?,
+            etag: response.headers().get("etag").ok().flatten(),
         })
     }
 
@@ -350,15 +364,41 @@ async fn fetch(
 }
 
 /// The body of a successful answer, as text.
-/// The answer index.html's script read for `url` before the app ran (`window.cibaEarly`, a `Map`
-/// of URL to a promise of the `Response`), taken once: later asks go to the network.
+/// What index.html's script read before the app ran: `window.cibaEarly`, a `Map` from URL to a
+/// promise of the `Response`, or the `Response` itself once read (its body in `cibaText`).
+fn early_answers() -> Option<js_sys::Map> {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("cibaEarly"))
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// The early answer for `url`, taken once (later asks go to the network), as a promise.
 fn take_early(url: &str) -> Option<js_sys::Promise> {
-    let early = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("cibaEarly")).ok()?;
-    let early = early.dyn_into::<js_sys::Map>().ok()?;
+    let early = early_answers()?;
     let url = JsValue::from_str(url);
     let answer = early.get(&url);
     early.delete(&url);
+    if answer.is_instance_of::<Response>() {
+        return Some(js_sys::Promise::resolve(&answer));
+    }
     answer.dyn_into().ok()
+}
+
+/// The early answer for `url` if it is in and a success: the response and its body, taken once.
+/// Anything else stays for [`take_early`] (a 401 then leads to sign-in as usual).
+fn take_early_answer(url: &str) -> Option<(Response, String)> {
+    let early = early_answers()?;
+    let url = JsValue::from_str(url);
+    let response = early.get(&url).dyn_into::<Response>().ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = js_sys::Reflect::get(&response, &JsValue::from_str("cibaText"))
+        .ok()?
+        .as_string()?;
+    early.delete(&url);
+    Some((response, text))
 }
 
 async fn read_text(response: &Response) -> Result<String, ApiError> {

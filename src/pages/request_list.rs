@@ -96,6 +96,17 @@ pub fn RequestList() -> impl IntoView {
     let now = use_clock();
     let notice = RwSignal::new(None::<ListNotice>);
 
+    // After the first answer, once it has been painted: the worker.
+    let answered = move || {
+        if worker_pending.try_get_value() == Some(true) {
+            worker_pending.set_value(false);
+            // A timeout set in the frame's callback runs after that frame's paint.
+            request_animation_frame(|| {
+                let _ = set_timeout_with_handle(push::register_worker, Duration::ZERO);
+            });
+        }
+    };
+
     // Asked again while a refresh was under way: go once more when it ends, so no change is missed.
     let again = StoredValue::new(false);
     let refresh = move || {
@@ -149,16 +160,20 @@ pub fn RequestList() -> impl IntoView {
                 }
             }
             refreshing.try_set(false);
-            if worker_pending.try_get_value() == Some(true) {
-                worker_pending.set_value(false);
-                // A timeout set in the frame's callback runs after that frame's paint.
-                request_animation_frame(|| {
-                    let _ = set_timeout_with_handle(push::register_worker, Duration::ZERO);
-                });
-            }
+            answered();
         });
     };
-    refresh();
+    // The list index.html read while the wasm was on its way, if it is in: shown in this first
+    // render (and laid out once with the page), not a task later; else asked for.
+    match api.with_value(|api| api.preloaded_requests()) {
+        Some(first) => {
+            etag.set_value(first.etag);
+            crate::perf::list_updated();
+            listing.set(Some(Ok(in_stable_order(&[], first.requests))));
+            answered();
+        }
+        None => refresh(),
+    }
     let visible = || document().visibility_state() == web_sys::VisibilityState::Visible;
     if let Ok(poll) = set_interval_with_handle(
         move || {
