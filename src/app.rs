@@ -9,7 +9,7 @@ use crate::{
     embed::{self, bridge::EmbedBridge},
     language::LanguageProvider,
     pages::Pages,
-    push::Installable,
+    push::{self, Installable},
     routing::{Navigation, Place, provide_navigation},
     settings::Settings,
 };
@@ -29,6 +29,7 @@ pub fn App() -> impl IntoView {
     provide_api(api);
     // Only the page of its own installs the worker and offers notifications (not mount.rs).
     provide_context(Installable);
+    push::link_manifest();
     view! { <AppRoutes /> }
 }
 

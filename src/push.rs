@@ -26,6 +26,8 @@ use crate::{
 
 /// The worker's address; its scope is the app's, `/ciba/` (Trunk.toml `public_url`).
 const SERVICE_WORKER: &str = "/ciba/sw.js";
+/// The web app manifest (static/manifest.webmanifest): installing needs it and the worker.
+const MANIFEST: &str = "/ciba/manifest.webmanifest";
 
 /// How long signing out waits for this device's subscription to be forgotten before leaving anyway.
 const SIGN_OUT_WAIT_MS: i32 = 2_000;
@@ -101,6 +103,33 @@ pub fn register_worker() {
             web_sys::console::warn_2(&"service worker not registered:".into(), &error);
         }
     });
+}
+
+/// Links the manifest into `<head>` (once) on an installable page. Called as the app starts: after
+/// the wasm, so neither it nor the icon Chromium then fetches to check installability shares the
+/// first load's network, and well before the worker (Chromium learns of a new manifest link a little
+/// later, and until then calls the page not installable).
+pub fn link_manifest() {
+    if !is_installable() {
+        return;
+    }
+    let document = document();
+    let Some(head) = document.head() else {
+        return;
+    };
+    if document
+        .query_selector("link[rel=manifest]")
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return;
+    }
+    if let Ok(link) = document.create_element("link") {
+        let _ = link.set_attribute("rel", "manifest");
+        let _ = link.set_attribute("href", MANIFEST);
+        let _ = head.append_child(&link);
+    }
 }
 
 /// The worker's registration for this page, if one has been made.

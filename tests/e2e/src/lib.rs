@@ -188,21 +188,28 @@ impl Browser {
             .set_implicit_wait_timeout(Duration::ZERO)
             .await
             .unwrap();
-        // Record every Content-Security-Policy violation for `quit` to check. Injected over CDP, so the
-        // page's own policy does not apply to this script; kept in sessionStorage across navigations.
-        driver
-            .cdp()
-            .send_raw(
-                "Page.addScriptToEvaluateOnNewDocument",
-                json!({ "source": RECORD_CSP_VIOLATIONS }),
-            )
-            .await
-            .expect("CSP violation recorder");
-        Self {
+        let browser = Self {
             driver,
             _chromedriver: process,
             _profile: profile,
-        }
+        };
+        // Record every Content-Security-Policy violation for `quit` to check; kept in sessionStorage
+        // across navigations.
+        browser.run_in_every_page(RECORD_CSP_VIOLATIONS).await;
+        browser
+    }
+
+    /// Runs `script` in every document loaded from now on, before the page's own scripts. Injected
+    /// over CDP, so the page's Content-Security-Policy does not apply to it.
+    pub async fn run_in_every_page(&self, script: &str) {
+        self.driver
+            .cdp()
+            .send_raw(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": script }),
+            )
+            .await
+            .expect("a script for every page");
     }
 
     /// Renders pages as a phone `width` CSS pixels wide would (touch, mobile viewport rules).

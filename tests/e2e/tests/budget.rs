@@ -207,15 +207,7 @@ async fn the_preloaded_list_is_in_the_apps_first_frame() {
     idp.ask_alice("openid profile", "Till 3: 4711").await;
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
-    browser
-        .driver
-        .cdp()
-        .send_raw(
-            "Page.addScriptToEvaluateOnNewDocument",
-            serde_json::json!({ "source": WATCH_FIRST_FRAME }),
-        )
-        .await
-        .unwrap();
+    browser.run_in_every_page(WATCH_FIRST_FRAME).await;
     browser.forget_everything_cached(&idp.url("")).await;
     browser.goto(idp.url("/ciba/")).await;
     browser.wait_for("a[data-request-id]").await;
@@ -238,22 +230,18 @@ async fn the_list_uses_the_date_formatter_the_page_made_early() {
         idp.ask_alice("openid profile", "Till 3: 4711").await;
         let browser = Browser::start_in_language(language).await;
         browser
-            .driver
-            .cdp()
-            .send_raw(
-                "Page.addScriptToEvaluateOnNewDocument",
-                serde_json::json!({ "source": r#"
-                    window.formattersMade = 0;
-                    Intl.RelativeTimeFormat = new Proxy(Intl.RelativeTimeFormat, {
-                      construct(target, args, newTarget) {
-                        window.formattersMade++;
-                        return Reflect.construct(target, args, newTarget);
-                      },
-                    });
-                "# }),
+            .run_in_every_page(
+                r#"
+                window.formattersMade = 0;
+                Intl.RelativeTimeFormat = new Proxy(Intl.RelativeTimeFormat, {
+                  construct(target, args, newTarget) {
+                    window.formattersMade++;
+                    return Reflect.construct(target, args, newTarget);
+                  },
+                });
+                "#,
             )
-            .await
-            .unwrap();
+            .await;
         browser.goto(idp.url("/ciba/")).await;
         browser.sign_in("alice", "alice").await;
         let started = browser.wait_for("time.started").await.text().await.unwrap();

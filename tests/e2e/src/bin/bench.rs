@@ -95,9 +95,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn bytes() -> String {
     let dist = workspace_root().join("dist");
     let index = std::fs::read_to_string(dist.join("index.html")).expect("build the SPA first");
-    // Every file index.html names that the browser fetches before the list shows: the JS glue, the
-    // wasm and the manifest (not the home-screen icon, which Chromium leaves, and not the stylesheet,
-    // which is inline: its `data-href` names the file only mount.js links).
+    // Every file index.html names that the browser fetches before the list shows: the JS glue and
+    // the wasm (not the stylesheet, which is inline: its `data-href` names the file only mount.js
+    // links; the manifest is linked by the app as it starts: src/push.rs).
     let mut assets = vec!["index.html".to_owned()];
     for (at, _) in index.match_indices("/ciba/") {
         if index[..at].ends_with("data-href=") {
