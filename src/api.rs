@@ -363,7 +363,6 @@ async fn fetch(
         .ok_or(ApiError::Network)
 }
 
-/// The body of a successful answer, as text.
 /// What index.html's script read before the app ran: `window.cibaEarly`, a `Map` from URL to a
 /// promise of the `Response`, or the `Response` itself once read (its body in `cibaText`).
 fn early_answers() -> Option<js_sys::Map> {
@@ -401,6 +400,7 @@ fn take_early_answer(url: &str) -> Option<(Response, String)> {
     Some((response, text))
 }
 
+/// The body of a successful answer, as text.
 async fn read_text(response: &Response) -> Result<String, ApiError> {
     let text = response
         .text()
