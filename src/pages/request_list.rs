@@ -91,12 +91,12 @@ pub fn RequestList() -> impl IntoView {
     let refreshing = RwSignal::new(false);
     let installable = push::is_installable();
     // The worker (offline shell, notifications) is no part of the first load: it is registered
-    // once the first answer has been painted.
+    // once the first list has been painted.
     let worker_pending = StoredValue::new(installable);
     let now = use_clock();
     let notice = RwSignal::new(None::<ListNotice>);
 
-    // After the first answer, once it has been painted: the worker.
+    // After the first list, once it has been painted: the worker.
     let answered = move || {
         if worker_pending.try_get_value() == Some(true) {
             worker_pending.set_value(false);
@@ -160,7 +160,11 @@ pub fn RequestList() -> impl IntoView {
                 }
             }
             refreshing.try_set(false);
-            answered();
+            // Only a list on screen: an answer of 401 leaves for sign-in, where a worker's install
+            // would compete with the sign-in page for the phone's bandwidth.
+            if listing.try_with_untracked(|list| matches!(list, Some(Ok(_)))) == Some(true) {
+                answered();
+            }
         });
     };
     // The list index.html read while the wasm was on its way, if it is in: shown in this first

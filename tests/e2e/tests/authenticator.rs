@@ -30,13 +30,21 @@ async fn alice_with_worker(provider: &Provider) -> Browser {
     let browser = Browser::start().await;
     browser.goto(provider.host.url("/ciba/")).await;
     browser.sign_in("alice", "alice").await;
+    until_the_worker_controls(&browser, provider).await;
+    browser
+}
+
+/// Waits for what alice sees first, her list (with requests or none), then for the worker it
+/// brings to control the page.
+async fn until_the_worker_controls(browser: &Browser, provider: &Provider) {
+    browser.wait_for(".request-list, [data-state=empty]").await;
     let script = provider.host.url("/ciba/sw.js");
     for _ in 0..200 {
         let controller = browser
             .eval("return navigator.serviceWorker.controller?.scriptURL ?? null;")
             .await;
         if controller == json!(script) {
-            return browser;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -61,6 +69,30 @@ async fn cached_paths(browser: &Browser) -> Vec<String> {
     serde_json::from_value(paths).unwrap()
 }
 
+/// A page without a session leaves for sign-in at once: the worker, whose install fetches the
+/// whole shell, waits for a list on screen instead of competing with the sign-in page.
+#[tokio::test]
+async fn no_worker_is_installed_by_a_page_that_leaves_for_sign_in() {
+    let provider = provider_with_a_request().await;
+    let browser = Browser::start().await;
+    browser.goto(provider.host.url("/ciba/")).await;
+    browser.wait_for("#username").await;
+    // Time for a registration started by the page that left to have shown up.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let registrations = browser
+        .eval(
+            "return navigator.serviceWorker.getRegistrations()
+               .then(all => all.map(r => (r.installing ?? r.waiting ?? r.active)?.scriptURL ?? null));",
+        )
+        .await;
+    assert_eq!(registrations, json!([]));
+
+    // Signed in and back on the list, the worker comes.
+    browser.sign_in("alice", "alice").await;
+    until_the_worker_controls(&browser, &provider).await;
+    browser.quit().await;
+}
+
 #[tokio::test]
 async fn installable_cached_for_repeat_visits_and_honest_offline() {
     let provider = provider_with_a_request().await;
@@ -68,13 +100,23 @@ async fn installable_cached_for_repeat_visits_and_honest_offline() {
 
     // Chromium's own verdict: a manifest with name, start_url, standalone display and 192/512 px
     // icons, and a worker with a fetch handler — nothing missing.
-    let installability = browser
-        .driver
-        .cdp()
-        .send_raw("Page.getInstallabilityErrors", json!({}))
-        .await
-        .unwrap();
-    assert_eq!(installability["installabilityErrors"], json!([]));
+    // Chromium weighs a page's manifest link and worker a little after they appear: asked at
+    // once it can still answer `no-manifest` for a page that becomes installable a moment later.
+    let mut errors = Value::Null;
+    for _ in 0..50 {
+        let installability = browser
+            .driver
+            .cdp()
+            .send_raw("Page.getInstallabilityErrors", json!({}))
+            .await
+            .unwrap();
+        errors = installability["installabilityErrors"].clone();
+        if errors == json!([]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(errors, json!([]), "not installable after 5 s");
     let http = reqwest::Client::new();
     for (path, content_type) in [
         ("/ciba/manifest.webmanifest", "application/manifest+json"),

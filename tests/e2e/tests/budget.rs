@@ -16,13 +16,19 @@ fn budget_kb() -> f64 {
     line.split('=').nth(1).unwrap().trim().parse().unwrap()
 }
 
-/// Alice signed in with one request waiting, then the list loaded again with an empty cache: the
-/// page as a returning user gets it cold. `network` (CDP conditions), if any, applies to that load.
-async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browser) {
+/// ciba-idp with a request for alice, and alice signed in with her list on screen.
+async fn alice_with_a_request() -> (Idp, Browser) {
     let idp = Idp::start().await;
     idp.ask_alice("openid profile", "Till 3: 4711").await;
     let browser = Browser::signed_in_as(&idp, "alice").await;
     browser.wait_for("a[data-request-id]").await;
+    (idp, browser)
+}
+
+/// Alice signed in with one request waiting, then the list loaded again with an empty cache: the
+/// page as a returning user gets it cold. `network` (CDP conditions), if any, applies to that load.
+async fn cold_load_signed_in(network: Option<serde_json::Value>) -> (Idp, Browser) {
+    let (idp, browser) = alice_with_a_request().await;
     if let Some(network) = network {
         browser.enable_network_domain().await;
         let cdp = browser.driver.cdp();
@@ -203,10 +209,7 @@ const WATCH_FIRST_FRAME: &str = r#"
 /// the app's first frame shows the list, never "Loading…", and no task or frame comes between.
 #[tokio::test]
 async fn the_preloaded_list_is_in_the_apps_first_frame() {
-    let idp = Idp::start().await;
-    idp.ask_alice("openid profile", "Till 3: 4711").await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    browser.wait_for("a[data-request-id]").await;
+    let (idp, browser) = alice_with_a_request().await;
     browser.run_in_every_page(WATCH_FIRST_FRAME).await;
     browser.forget_everything_cached(&idp.url("")).await;
     browser.goto(idp.url("/ciba/")).await;
@@ -375,10 +378,7 @@ async fn nothing_moves_when_the_list_arrives() {
 /// heading: its own comes with the request.
 #[tokio::test]
 async fn a_placeholder_shows_until_the_app_starts() {
-    let idp = Idp::start().await;
-    idp.ask_alice("openid profile", "Till 3: 4711").await;
-    let browser = Browser::signed_in_as(&idp, "alice").await;
-    browser.wait_for("a[data-request-id]").await;
+    let (idp, browser) = alice_with_a_request().await;
     assert!(!browser.exists("#ciba-shell").await, "the app removed it");
     browser.quit().await;
 
