@@ -96,9 +96,11 @@ pub fn RequestList() -> impl IntoView {
     let now = use_clock();
     let notice = RwSignal::new(None::<ListNotice>);
 
-    // After the first list, once it has been painted: the worker.
-    let answered = move || {
-        if worker_pending.try_get_value() == Some(true) {
+    // After the first list, once it has been painted: the worker. Not after an error: a 401 leaves
+    // for sign-in, where a worker's install would compete with the sign-in page for bandwidth.
+    let list_shown = move || {
+        let shown = || listing.try_with_untracked(|list| matches!(list, Some(Ok(_)))) == Some(true);
+        if worker_pending.try_get_value() == Some(true) && shown() {
             worker_pending.set_value(false);
             // A timeout set in the frame's callback runs after that frame's paint.
             request_animation_frame(|| {
@@ -160,11 +162,7 @@ pub fn RequestList() -> impl IntoView {
                 }
             }
             refreshing.try_set(false);
-            // Only a list on screen: an answer of 401 leaves for sign-in, where a worker's install
-            // would compete with the sign-in page for the phone's bandwidth.
-            if listing.try_with_untracked(|list| matches!(list, Some(Ok(_)))) == Some(true) {
-                answered();
-            }
+            list_shown();
         });
     };
     // The list index.html read while the wasm was on its way, if it is in: shown in this first
@@ -174,7 +172,7 @@ pub fn RequestList() -> impl IntoView {
             etag.set_value(first.etag);
             crate::perf::list_updated();
             listing.set(Some(Ok(in_stable_order(&[], first.requests))));
-            answered();
+            list_shown();
         }
         None => refresh(),
     }
