@@ -187,11 +187,11 @@ async fn cache_headers(
 /// `main-60aa15abdfbecd52.css`, `ciba-approval-76e14d1fb836ef44_bg.wasm`: a 16-hex-digit content hash.
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
+    // Trunk writes its 64-bit hash in hex without leading zeros: 16 digits, sometimes fewer.
     name.match_indices('-').any(|(at, _)| {
         let rest = &name[at + 1..];
-        rest.len() > 16
-            && rest[..16].chars().all(|c| c.is_ascii_hexdigit())
-            && matches!(rest.as_bytes()[16], b'.' | b'_')
+        let digits = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        (12..=16).contains(&digits) && matches!(rest.as_bytes().get(digits), Some(b'.' | b'_'))
     })
 }
 
@@ -326,6 +326,8 @@ const wasm = await init({ module_or_path: '/ciba/a-0123456789abcdef_bg.wasm' });
         assert!(is_hashed_asset("/ciba-approval-76e14d1fb836ef44_bg.wasm"));
         assert!(is_hashed_asset("/ciba-approval-76e14d1fb836ef44.js"));
         assert!(is_hashed_asset("/main-60aa15abdfbecd52.css"));
+        // A hash with leading zeros, which Trunk writes shorter (a real build's name).
+        assert!(is_hashed_asset("/ciba-approval-79a0558761ee79d_bg.wasm"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset(
             "/requests/0d29ddf9ca4042eb9758234f3a289eda"
